@@ -1,0 +1,3 @@
+DROP INDEX bkn_events_received_at;
+DROP TABLE bkn_receipts;
+DROP TABLE blocks;

@@ -1,0 +1,320 @@
+//! Bearer JWT (RFC 9068 shape) validated with jsonwebtoken against an explicit key list.
+
+pub mod keys;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::i18n::L10n;
+use crate::startup::AppState;
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::future::{ready, Ready};
+
+/// The scopes of api.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    SanctionsWrite,
+    RegistryRead,
+    EligibilityRead,
+    BknPush,
+    JobsRun,
+    WebhooksManage,
+    AuditRead,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 7] = [
+        Scope::SanctionsWrite,
+        Scope::RegistryRead,
+        Scope::EligibilityRead,
+        Scope::BknPush,
+        Scope::JobsRun,
+        Scope::WebhooksManage,
+        Scope::AuditRead,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Scope::SanctionsWrite => "sanctions:write",
+            Scope::RegistryRead => "registry:read",
+            Scope::EligibilityRead => "eligibility:read",
+            Scope::BknPush => "bkn:push",
+            Scope::JobsRun => "jobs:run",
+            Scope::WebhooksManage => "webhooks:manage",
+            Scope::AuditRead => "audit:read",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: Audience,
+    pub exp: u64,
+    pub sub: String,
+    pub scope: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+}
+
+/// Who is calling, once the token verified.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub sub: String,
+    pub client_id: Option<String>,
+    pub scopes: BTreeSet<String>,
+    /// Limits `sanctions:write` to ASN of this agency.
+    pub agency: Option<String>,
+}
+
+impl Principal {
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scopes.contains(scope.as_str()) {
+            return Ok(());
+        }
+        Err(ApiError::with_detail(
+            ErrorCode::Forbidden,
+            format!("Token tidak memiliki scope '{}'", scope.as_str()),
+            format!("The token lacks the scope '{}'", scope.as_str()),
+        ))
+    }
+
+    /// The actor recorded with writes and decisions.
+    pub fn actor(&self) -> String {
+        match &self.client_id {
+            Some(c) if c != &self.sub => format!("{} ({c})", self.sub),
+            _ => self.sub.clone(),
+        }
+    }
+
+    /// An agency-scoped writer may act only on ASN of its agency.
+    pub fn may_write_for(&self, agency_code: Option<&str>) -> Result<(), ApiError> {
+        match (&self.agency, agency_code) {
+            (None, _) => Ok(()),
+            (Some(mine), Some(theirs)) if mine == theirs => Ok(()),
+            (Some(mine), other) => Err(ApiError::with_detail(
+                ErrorCode::Forbidden,
+                format!(
+                    "Token terbatas pada instansi {mine}; ASN ini milik instansi {}",
+                    other.unwrap_or("yang belum diketahui")
+                ),
+                format!(
+                    "The token is limited to agency {mine}; this ASN belongs to {}",
+                    other.unwrap_or("an unknown agency")
+                ),
+            )),
+        }
+    }
+}
+
+/// One verification key with the single algorithm it accepts.
+pub struct VerifyKey {
+    pub kid: Option<String>,
+    pub alg: Algorithm,
+    pub key: DecodingKey,
+}
+
+pub struct Verifier {
+    keys: Vec<VerifyKey>,
+    issuer: String,
+    audience: String,
+}
+
+fn unauthorized(id: &str, en: &str) -> ApiError {
+    ApiError::with_detail(ErrorCode::Unauthorized, id, en)
+}
+
+impl Verifier {
+    pub fn new(keys: Vec<VerifyKey>, issuer: String, audience: String) -> Verifier {
+        Verifier {
+            keys,
+            issuer,
+            audience,
+        }
+    }
+
+    pub fn algorithms(&self) -> BTreeSet<String> {
+        self.keys.iter().map(|k| format!("{:?}", k.alg)).collect()
+    }
+
+    fn validation(&self, alg: Algorithm) -> Validation {
+        let mut v = Validation::new(alg);
+        v.algorithms = vec![alg];
+        v.set_issuer(&[&self.issuer]);
+        v.set_audience(&[&self.audience]);
+        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        v.validate_nbf = true;
+        v.leeway = 30;
+        v
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| {
+            unauthorized(
+                "Token bukan JWT yang dapat dibaca",
+                "The token is not a readable JWT",
+            )
+        })?;
+        let candidates: Vec<&VerifyKey> = self
+            .keys
+            .iter()
+            .filter(|k| k.alg == header.alg)
+            .filter(|k| header.kid.is_none() || k.kid.is_none() || k.kid == header.kid)
+            .collect();
+        if candidates.is_empty() {
+            return Err(unauthorized(
+                "Algoritma atau kunci token tidak diterima",
+                "The token's algorithm or key is not accepted",
+            ));
+        }
+        let mut last = None;
+        for k in candidates {
+            match jsonwebtoken::decode::<Claims>(token, &k.key, &self.validation(k.alg)) {
+                Ok(data) => return Ok(principal(data.claims)),
+                Err(e) => last = Some(e),
+            }
+        }
+        let reason = last
+            .map(|e| describe(&e))
+            .unwrap_or_else(|| L10n::same("invalid token"));
+        Err(ApiError::new(ErrorCode::Unauthorized).detail(reason))
+    }
+}
+
+fn principal(c: Claims) -> Principal {
+    Principal {
+        sub: c.sub,
+        client_id: c.client_id,
+        scopes: c.scope.split_whitespace().map(str::to_string).collect(),
+        agency: c.agency.filter(|a| !a.is_empty()),
+    }
+}
+
+fn describe(e: &jsonwebtoken::errors::Error) -> L10n {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::ExpiredSignature => L10n::new("Token sudah kedaluwarsa", "The token has expired"),
+        K::ImmatureSignature => L10n::new(
+            "Token belum berlaku (nbf)",
+            "The token is not valid yet (nbf)",
+        ),
+        K::InvalidIssuer => L10n::new(
+            "Penerbit (iss) token salah",
+            "The token's issuer (iss) is wrong",
+        ),
+        K::InvalidAudience => L10n::new(
+            "Audiens (aud) token salah",
+            "The token's audience (aud) is wrong",
+        ),
+        K::InvalidSignature => L10n::new(
+            "Tanda tangan token tidak sah",
+            "The token's signature is invalid",
+        ),
+        K::MissingRequiredClaim(c) => L10n::new(
+            format!("Token tidak memuat klaim '{c}'"),
+            format!("The token lacks the claim '{c}'"),
+        ),
+        _ => L10n::new("Token tidak sah", "The token is invalid"),
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Ready<Result<Principal, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        unauthorized(
+            "Header Authorization: Bearer wajib",
+            "An Authorization: Bearer header is required",
+        )
+    })?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            unauthorized(
+                "Header Authorization harus berbentuk 'Bearer <token>'",
+                "The Authorization header must be 'Bearer <token>'",
+            )
+        })?;
+    state.verifier.verify(token)
+}
+
+/// What `asn-eligibility token` mints: an HS256 development token.
+pub struct MintRequest<'a> {
+    pub secret: &'a [u8],
+    pub issuer: &'a str,
+    pub audience: &'a str,
+    pub sub: &'a str,
+    pub scope: &'a str,
+    pub agency: Option<&'a str>,
+    pub ttl_secs: u64,
+    pub now_secs: u64,
+}
+
+pub fn mint(r: &MintRequest<'_>) -> Result<String, jsonwebtoken::errors::Error> {
+    let claims = Claims {
+        iss: r.issuer.into(),
+        aud: Audience::One(r.audience.into()),
+        exp: r.now_secs + r.ttl_secs,
+        sub: r.sub.into(),
+        scope: r.scope.into(),
+        nbf: Some(r.now_secs),
+        iat: Some(r.now_secs),
+        jti: Some(uuid::Uuid::now_v7().to_string()),
+        client_id: None,
+        agency: r.agency.map(str::to_string),
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(r.secret),
+    )
+}
+
+/// Parses a duration such as `90s`, `15m`, `1h`, `7d` (a bare number is seconds).
+pub fn parse_ttl(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last() {
+        Some('s') => (&s[..s.len() - 1], 1),
+        Some('m') => (&s[..s.len() - 1], 60),
+        Some('h') => (&s[..s.len() - 1], 3600),
+        Some('d') => (&s[..s.len() - 1], 86400),
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(|n| n * mult)
+        .ok_or_else(|| format!("'{s}' is not a duration like 90s, 15m, 1h or 7d"))
+}

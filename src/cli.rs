@@ -1,0 +1,209 @@
+//! The command line: `serve` (default), `migrate`, `token`, `openapi`.
+
+use crate::auth::{mint, parse_ttl, MintRequest, Scope};
+use crate::config::Settings;
+use crate::startup::{hs256_secret, Application};
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "asn-eligibility",
+    version,
+    about = "Eligibility checks for ASN promotions and appointments"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Mint a development token (HS256, signed with the configured or generated secret).
+    Token {
+        /// Space-separated scopes, e.g. "registry:read eligibility:read".
+        #[arg(long, default_value = "registry:read eligibility:read")]
+        scope: String,
+        /// Limit `sanctions:write` to ASN of this agency.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Lifetime: 90s, 15m, 1h, 7d.
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+        /// The `sub` claim.
+        #[arg(long, default_value = "developer")]
+        sub: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Import a BKN snapshot: CSV with a header, or NDJSON (by extension, or --format).
+    Import {
+        file: std::path::PathBuf,
+        /// csv or ndjson.
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Run a job now, to the end: lift_expired or activate_scheduled.
+    RunJob { name: String },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let settings = Settings::load()?;
+            Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await?;
+        }
+        Command::Migrate => {
+            let settings = Settings::load()?;
+            let applied = crate::db::migrate(&settings.database).with_context(|| {
+                format!(
+                    "cannot use the database at {}",
+                    settings.database.redacted()
+                )
+            })?;
+            println!(
+                "{} migration(s) applied to {}",
+                applied.len(),
+                settings.database.redacted()
+            );
+        }
+        Command::Token {
+            scope,
+            agency,
+            ttl,
+            sub,
+        } => {
+            let settings = Settings::load()?;
+            println!(
+                "{}",
+                token(&settings, &scope, agency.as_deref(), &ttl, &sub)?
+            );
+        }
+        Command::Openapi => print!("{}", crate::openapi::document()),
+        Command::RunJob { name } => run_job(&name)?,
+        Command::Import { file, format } => import(&file, format.as_deref())?,
+    }
+    Ok(())
+}
+
+pub fn token(
+    settings: &Settings,
+    scope: &str,
+    agency: Option<&str>,
+    ttl: &str,
+    sub: &str,
+) -> anyhow::Result<String> {
+    let known: Vec<&str> = Scope::ALL.iter().map(Scope::as_str).collect();
+    if let Some(bad) = scope.split_whitespace().find(|s| !known.contains(s)) {
+        bail!("unknown scope '{bad}'; scopes are: {}", known.join(" "));
+    }
+    let ttl_secs = parse_ttl(ttl).map_err(|e| anyhow::anyhow!(e))?;
+    let Some((secret, _)) = hs256_secret(settings)? else {
+        bail!("no HS256 secret: only ASN_JWT_KEYS is configured, so tokens come from your identity provider");
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    Ok(mint(&MintRequest {
+        secret: secret.as_bytes(),
+        issuer: &settings.jwt.issuer,
+        audience: &settings.jwt.audience,
+        sub,
+        scope,
+        agency,
+        ttl_secs,
+        now_secs: now,
+    })?)
+}
+
+fn run_job(name: &str) -> anyhow::Result<()> {
+    let job = crate::jobs::Job::parse(name).ok_or_else(|| {
+        anyhow::anyhow!("no job '{name}'; jobs are: lift_expired, activate_scheduled")
+    })?;
+    let settings = Settings::load()?;
+    crate::db::migrate(&settings.database).with_context(|| {
+        format!(
+            "cannot use the database at {}",
+            settings.database.redacted()
+        )
+    })?;
+    let pool = crate::db::build_pool(&settings.database, &settings.pool)?;
+    let runner = crate::jobs::Runner {
+        pool,
+        clock: settings.clock,
+        tz: settings.timezone,
+        batch_size: settings.job_batch_size,
+    };
+    let done = runner
+        .run_now(job, "cli")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "{} run {}: {}, {} sanction(s) recorded",
+        job.name(),
+        done.run_id,
+        done.outcome,
+        done.processed
+    );
+    match done.error {
+        Some(e) => bail!("{e}"),
+        None => Ok(()),
+    }
+}
+
+fn import(file: &std::path::Path, format: Option<&str>) -> anyhow::Result<()> {
+    use crate::service::snapshot::{import_path, Format};
+    let format = match format {
+        Some("csv") => Format::Csv,
+        Some("ndjson") | Some("jsonl") => Format::Ndjson,
+        Some(other) => bail!("--format {other}: use csv or ndjson"),
+        None => Format::of_path(file).ok_or_else(|| {
+            anyhow::anyhow!(
+                "cannot tell the format of {}: name it .csv or .ndjson, or pass --format",
+                file.display()
+            )
+        })?,
+    };
+    let settings = Settings::load()?;
+    crate::db::migrate(&settings.database).with_context(|| {
+        format!(
+            "cannot use the database at {}",
+            settings.database.redacted()
+        )
+    })?;
+    let mut conn = crate::db::establish(&settings.database)?;
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+        )
+        .expect("valid template"),
+    );
+    let started = std::time::Instant::now();
+    let (now, today) = (
+        settings.clock.now_naive(),
+        settings.clock.today(settings.timezone),
+    );
+    let report = import_path(&mut conn, file, format, now, today, |n| bar.inc(n))?;
+    bar.finish_and_clear();
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    eprintln!(
+        "imported {} line(s) in {:.1} s: {} inserted, {} updated, {} unchanged, {} rejected",
+        report.lines,
+        started.elapsed().as_secs_f64(),
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.rejected
+    );
+    Ok(())
+}

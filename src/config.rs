@@ -1,0 +1,263 @@
+//! Configuration: defaults, then an optional `KEY=VALUE` file (`ASN_CONFIG`), then the
+//! environment. Validated at start; secrets are never logged.
+
+use crate::db::{DatabaseUrl, PoolSettings};
+use crate::jobs::{Job, JobSchedule};
+use anyhow::{bail, Context};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/asn-eligibility.db";
+
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    pub issuer: String,
+    pub audience: String,
+    /// HS256 secret; generated into the data directory when neither it nor keys are set.
+    pub secret: Option<String>,
+    pub keys_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseUrl,
+    pub bind: String,
+    pub jwt: JwtSettings,
+    pub timezone: Tz,
+    pub policy_file: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub pool: PoolSettings,
+    pub max_body_bytes: usize,
+    /// HTTP worker threads; 0: one per core.
+    pub workers: usize,
+    /// One schedule per job; a disabled job has no expression.
+    pub jobs: Vec<JobSchedule>,
+    /// Sanctions a job records per transaction.
+    pub job_batch_size: i64,
+    pub clock: Clock,
+}
+
+/// The source of "now": the system clock, or a fixed instant for tests.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    System,
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(t) => *t,
+        }
+    }
+    pub fn now_naive(&self) -> NaiveDateTime {
+        self.now().naive_utc()
+    }
+    /// Today's date in `tz`.
+    pub fn today(&self, tz: Tz) -> NaiveDate {
+        self.now().with_timezone(&tz).date_naive()
+    }
+}
+
+/// Where settings come from: the environment over an optional file.
+pub struct Source {
+    values: HashMap<String, String>,
+}
+
+impl Source {
+    pub fn from_env() -> anyhow::Result<Source> {
+        let mut values = HashMap::new();
+        if let Ok(path) = std::env::var("ASN_CONFIG") {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read ASN_CONFIG file {path}"))?;
+            values.extend(
+                parse_env_file(&text).with_context(|| format!("in ASN_CONFIG file {path}"))?,
+            );
+        }
+        values.extend(std::env::vars());
+        Ok(Source { values })
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Source {
+        Source {
+            values: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// The value as given, even empty (`None` only when unset).
+    fn raw(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(|s| s.as_str())
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(key)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, key: &str, default: T) -> anyhow::Result<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{key}={v:?} is invalid: {e}")),
+        }
+    }
+}
+
+fn parse_env_file(text: &str) -> anyhow::Result<Vec<(String, String)>> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| {
+            let (k, v) = l
+                .split_once('=')
+                .with_context(|| format!("line {}: expected KEY=VALUE", i + 1))?;
+            Ok((k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+        })
+        .collect()
+}
+
+impl Settings {
+    pub fn load() -> anyhow::Result<Settings> {
+        Settings::from_source(&Source::from_env()?)
+    }
+
+    pub fn from_source(src: &Source) -> anyhow::Result<Settings> {
+        let database = DatabaseUrl::parse(src.get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL))
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let timezone: Tz = src
+            .get("ASN_TIMEZONE")
+            .unwrap_or("Asia/Jakarta")
+            .parse()
+            .map_err(|e| anyhow::anyhow!("ASN_TIMEZONE is not an IANA zone: {e}"))?;
+        let pool_size: u32 = src.parse("ASN_DB_POOL_SIZE", 8)?;
+        if pool_size == 0 {
+            bail!("ASN_DB_POOL_SIZE must be at least 1");
+        }
+        let checkout_ms: u64 = src.parse("ASN_DB_TIMEOUT_MS", 5000)?;
+        let settings = Settings {
+            database,
+            bind: src.get("ASN_BIND").unwrap_or("127.0.0.1:8080").to_string(),
+            jwt: JwtSettings {
+                issuer: src
+                    .get("ASN_JWT_ISSUER")
+                    .unwrap_or("asn-eligibility-dev")
+                    .to_string(),
+                audience: src
+                    .get("ASN_JWT_AUDIENCE")
+                    .unwrap_or("asn-eligibility")
+                    .to_string(),
+                secret: src.get("ASN_JWT_SECRET").map(str::to_string),
+                keys_file: src.get("ASN_JWT_KEYS").map(PathBuf::from),
+            },
+            timezone,
+            policy_file: src.get("ASN_POLICY_FILE").map(PathBuf::from),
+            data_dir: PathBuf::from(src.get("ASN_DATA_DIR").unwrap_or("data")),
+            pool: PoolSettings {
+                max_size: pool_size,
+                checkout_timeout: Duration::from_millis(checkout_ms),
+            },
+            max_body_bytes: src.parse("ASN_MAX_BODY_BYTES", 8 * 1024 * 1024)?,
+            workers: src.parse("ASN_WORKERS", 0)?,
+            jobs: Job::ALL
+                .iter()
+                .map(|j| {
+                    JobSchedule::parse(*j, src.raw(j.env_var()).unwrap_or(j.default_expression()))
+                })
+                .collect::<anyhow::Result<_>>()?,
+            job_batch_size: src.parse("ASN_JOB_BATCH_SIZE", 1000)?,
+            clock: Clock::System,
+        };
+        if !(1..=10_000).contains(&settings.job_batch_size) {
+            bail!("ASN_JOB_BATCH_SIZE must be 1 to 10000");
+        }
+        if let Some(s) = &settings.jwt.secret {
+            if s.len() < 32 {
+                bail!("ASN_JWT_SECRET must be at least 32 characters");
+            }
+        }
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_sqlite_service() {
+        let s = Settings::from_source(&Source::from_pairs([])).unwrap();
+        assert_eq!(s.database.target, "data/asn-eligibility.db");
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.timezone, chrono_tz::Asia::Jakarta);
+        assert_eq!(s.pool.max_size, 8);
+        assert_eq!(s.jobs[0].expression.as_deref(), Some("0 5 0 * * *"));
+        let off =
+            Settings::from_source(&Source::from_pairs([("ASN_CRON_LIFT_EXPIRED", "")])).unwrap();
+        assert_eq!(off.jobs[0].expression, None, "empty disables");
+    }
+
+    #[test]
+    fn schedules_are_evaluated_in_the_zone() {
+        let s = Settings::from_source(&Source::from_pairs([])).unwrap();
+        let now: DateTime<Utc> = "2026-11-23T03:00:00Z".parse().unwrap();
+        let next = s.jobs[0].next_after(now, s.timezone).unwrap();
+        assert_eq!(
+            next.to_rfc3339(),
+            "2026-11-23T17:05:00+00:00",
+            "00:05 WIB on the 24th"
+        );
+    }
+
+    #[test]
+    fn bad_values_fail_fast_with_the_variable_named() {
+        let e = Settings::from_source(&Source::from_pairs([("ASN_TIMEZONE", "Mars/Olympus")]))
+            .unwrap_err();
+        assert!(e.to_string().contains("ASN_TIMEZONE"), "{e}");
+        let e =
+            Settings::from_source(&Source::from_pairs([("ASN_DB_POOL_SIZE", "x")])).unwrap_err();
+        assert!(e.to_string().contains("ASN_DB_POOL_SIZE"), "{e}");
+        let e =
+            Settings::from_source(&Source::from_pairs([("ASN_JWT_SECRET", "short")])).unwrap_err();
+        assert!(e.to_string().contains("32"), "{e}");
+    }
+
+    #[test]
+    fn env_file_lines_parse() {
+        let v = parse_env_file("# comment\nA=1\n B = \"two\" \n").unwrap();
+        assert_eq!(
+            v,
+            vec![("A".into(), "1".into()), ("B".into(), "two".into())]
+        );
+        assert!(parse_env_file("novalue").is_err());
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    #[test]
+    fn today_is_today_in_the_configured_zone() {
+        let late_utc = Clock::Fixed("2026-11-22T18:00:00Z".parse().unwrap());
+        assert_eq!(
+            late_utc.today(chrono_tz::Asia::Jakarta).to_string(),
+            "2026-11-23",
+            "01:00 WIB"
+        );
+        assert_eq!(late_utc.today(chrono_tz::UTC).to_string(), "2026-11-22");
+    }
+}

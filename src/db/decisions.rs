@@ -1,0 +1,41 @@
+//! The log of eligibility decisions, each stored before its answer leaves.
+
+use super::schema::eligibility_decisions as d;
+use super::AnyConnection;
+use crate::on_backend;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = d)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct DecisionRow {
+    pub id: String,
+    pub nip: String,
+    pub purpose: String,
+    pub as_of: NaiveDate,
+    pub outcome: String,
+    pub policy_version: String,
+    pub evaluated_at: NaiveDateTime,
+    pub actor: String,
+    pub body: String,
+}
+
+/// Stores decisions with multi-row inserts, in chunks well under either backend's
+/// bind-parameter limit.
+pub fn insert_all(conn: &mut AnyConnection, rows: &[DecisionRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(500) {
+        on_backend!(conn, |c| diesel::insert_into(d::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<DecisionRow>> {
+    d::table
+        .find(id)
+        .select(DecisionRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,201 @@
+//! Stored sanctions. The lifecycle state is stored; the status is derived per day.
+
+use super::schema::sanctions as s;
+use super::AnyConnection;
+use crate::domain::SanctionStatus;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = s)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct SanctionRow {
+    pub id: String,
+    pub nip: String,
+    pub type_code: String,
+    pub regime: String,
+    pub kind: String,
+    pub level: Option<String>,
+    pub decision_number: String,
+    pub decision_date: NaiveDate,
+    pub received_date: Option<NaiveDate>,
+    pub issuer: String,
+    pub issuer_agency: Option<String>,
+    pub legal_basis: Option<String>,
+    pub violation: Option<String>,
+    pub effective_from: NaiveDate,
+    pub effective_until: Option<NaiveDate>,
+    pub blocked_purposes: String,
+    pub document: Option<String>,
+    pub state: String,
+    pub lifted_on: Option<NaiveDate>,
+    pub lift: Option<String>,
+    pub annulled_at: Option<NaiveDateTime>,
+    pub annulment: Option<String>,
+    pub content_hash: String,
+    pub recorded_at: NaiveDateTime,
+    pub recorded_by: String,
+    pub updated_at: NaiveDateTime,
+    pub appeal: Option<String>,
+    pub appeal_filed_on: Option<NaiveDate>,
+    pub supersedes: Option<String>,
+    pub superseded_by: Option<String>,
+    pub activated_at: Option<NaiveDateTime>,
+    pub expired_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &SanctionRow) -> QueryResult<()> {
+    diesel::insert_into(s::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<SanctionRow>> {
+    s::table
+        .find(id)
+        .select(SanctionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_decision(
+    conn: &mut AnyConnection,
+    issuer: &str,
+    number: &str,
+    nip: &str,
+) -> QueryResult<Option<SanctionRow>> {
+    s::table
+        .filter(s::issuer.eq(issuer))
+        .filter(s::decision_number.eq(number))
+        .filter(s::nip.eq(nip))
+        .select(SanctionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every sanction of these NIPs, oldest first (one query for a whole batch).
+pub fn for_nips(conn: &mut AnyConnection, nips: &[&str]) -> QueryResult<Vec<SanctionRow>> {
+    s::table
+        .filter(s::nip.eq_any(nips))
+        .order((s::effective_from.asc(), s::id.asc()))
+        .select(SanctionRow::as_select())
+        .load(conn)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub nip: Option<String>,
+    pub issuer: Option<String>,
+    pub status: Option<SanctionStatus>,
+    /// Return sanctions with ids after this one (ids are time-ordered UUIDv7).
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// A page of sanctions, the status evaluated for `today`.
+pub fn list(
+    conn: &mut AnyConnection,
+    f: &ListFilter,
+    today: NaiveDate,
+) -> QueryResult<Vec<SanctionRow>> {
+    let mut q = s::table.select(SanctionRow::as_select()).into_boxed();
+    if let Some(nip) = &f.nip {
+        q = q.filter(s::nip.eq(nip.clone()));
+    }
+    if let Some(issuer) = &f.issuer {
+        q = q.filter(s::issuer.eq(issuer.clone()));
+    }
+    if let Some(after) = &f.after {
+        q = q.filter(s::id.gt(after.clone()));
+    }
+    let recorded = s::state.eq("recorded");
+    q = match f.status {
+        None => q,
+        Some(SanctionStatus::Scheduled) => q.filter(recorded.and(s::effective_from.gt(today))),
+        Some(SanctionStatus::Active) => q.filter(
+            recorded.and(s::effective_from.le(today)).and(
+                s::effective_until
+                    .is_null()
+                    .or(s::effective_until.gt(today)),
+            ),
+        ),
+        Some(SanctionStatus::Expired) => q.filter(recorded.and(s::effective_until.le(today))),
+        // The other statuses are lifecycle states with the same name.
+        Some(other) => q.filter(s::state.eq(other.as_str())),
+    };
+    q.order(s::id.asc()).limit(f.limit).load(conn)
+}
+
+pub fn record_appeal(
+    conn: &mut AnyConnection,
+    id: &str,
+    filed_on: NaiveDate,
+    appeal: String,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(s::table.find(id))
+        .set((
+            s::state.eq("under_appeal"),
+            s::appeal_filed_on.eq(Some(filed_on)),
+            s::appeal.eq(Some(appeal)),
+            s::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Stores the appeal with its decision, and the state the decision leaves.
+pub fn decide_appeal(
+    conn: &mut AnyConnection,
+    id: &str,
+    state: &str,
+    appeal: String,
+    superseded_by: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(s::table.find(id))
+        .set((
+            s::state.eq(state),
+            s::appeal.eq(Some(appeal)),
+            s::superseded_by.eq(superseded_by),
+            s::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn mark_lifted(
+    conn: &mut AnyConnection,
+    id: &str,
+    on: NaiveDate,
+    details: String,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(s::table.find(id))
+        .set((
+            s::state.eq("lifted"),
+            s::lifted_on.eq(Some(on)),
+            s::lift.eq(Some(details)),
+            s::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn mark_annulled(
+    conn: &mut AnyConnection,
+    id: &str,
+    details: String,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(s::table.find(id))
+        .set((
+            s::state.eq("annulled"),
+            s::annulled_at.eq(Some(now)),
+            s::annulment.eq(Some(details)),
+            s::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}

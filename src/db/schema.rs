@@ -1,0 +1,158 @@
+//! Tables, restricted to types both backends share: text ids, naive UTC timestamps, dates,
+//! integers and JSON as text.
+
+diesel::table! {
+    asn (nip) {
+        nip -> Text,
+        name -> Nullable<Text>,
+        agency_code -> Nullable<Text>,
+        agency_name -> Nullable<Text>,
+        unit -> Nullable<Text>,
+        rank -> Nullable<Text>,
+        position -> Nullable<Text>,
+        employment_type -> Nullable<Text>,
+        status -> Text,
+        status_since -> Nullable<Date>,
+        last_event_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sanctions (id) {
+        id -> Text,
+        nip -> Text,
+        type_code -> Text,
+        regime -> Text,
+        kind -> Text,
+        level -> Nullable<Text>,
+        decision_number -> Text,
+        decision_date -> Date,
+        received_date -> Nullable<Date>,
+        issuer -> Text,
+        issuer_agency -> Nullable<Text>,
+        legal_basis -> Nullable<Text>,
+        violation -> Nullable<Text>,
+        effective_from -> Date,
+        effective_until -> Nullable<Date>,
+        blocked_purposes -> Text,
+        document -> Nullable<Text>,
+        state -> Text,
+        lifted_on -> Nullable<Date>,
+        lift -> Nullable<Text>,
+        annulled_at -> Nullable<Timestamp>,
+        annulment -> Nullable<Text>,
+        content_hash -> Text,
+        recorded_at -> Timestamp,
+        recorded_by -> Text,
+        updated_at -> Timestamp,
+        appeal -> Nullable<Text>,
+        appeal_filed_on -> Nullable<Date>,
+        supersedes -> Nullable<Text>,
+        superseded_by -> Nullable<Text>,
+        activated_at -> Nullable<Timestamp>,
+        expired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    job_runs (id) {
+        id -> Text,
+        job -> Text,
+        trigger -> Text,
+        started_at -> Timestamp,
+        heartbeat_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        outcome -> Text,
+        processed -> BigInt,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    asn_events (id) {
+        id -> BigInt,
+        nip -> Text,
+        event_type -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        sanction_id -> Nullable<Text>,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    bkn_events (event_id) {
+        event_id -> Text,
+        nip -> Text,
+        event_type -> Text,
+        occurred_at -> Timestamp,
+        outcome -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    eligibility_decisions (id) {
+        id -> Text,
+        nip -> Text,
+        purpose -> Text,
+        as_of -> Date,
+        outcome -> Text,
+        policy_version -> Text,
+        evaluated_at -> Timestamp,
+        actor -> Text,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (actor, idem_key) {
+        actor -> Text,
+        idem_key -> Text,
+        route -> Text,
+        request_hash -> Text,
+        status_code -> Integer,
+        location -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blocks (id) {
+        id -> Text,
+        scope -> Text,
+        nip -> Nullable<Text>,
+        agency_code -> Nullable<Text>,
+        reference -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        ordered_at -> Timestamp,
+        ordered_event_id -> Text,
+        released_at -> Nullable<Timestamp>,
+        release_reference -> Nullable<Text>,
+        released_event_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bkn_receipts (id) {
+        id -> BigInt,
+        event_id -> Nullable<Text>,
+        outcome -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sanctions -> asn (nip));
+diesel::allow_tables_to_appear_in_same_query!(
+    asn,
+    sanctions,
+    asn_events,
+    bkn_events,
+    eligibility_decisions,
+    idempotency_keys
+);

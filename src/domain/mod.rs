@@ -1,0 +1,144 @@
+//! The law as code: identifiers, periods, the sanction catalogue, the eligibility policy
+//! and the eligibility decision. Nothing here does I/O or reads a clock.
+
+pub mod calendar;
+pub mod eligibility;
+pub mod nip;
+pub mod period;
+pub mod policy;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use utoipa::ToSchema;
+
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        pub enum $name { $(#[serde(rename = $wire)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($wire => Ok($name::$variant),)+
+                    _ => Err(format!("'{}' is not one of: {}", s,
+                        [$($wire),+].join(", "))),
+                }
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// What a caller wants to do with the ASN.
+    Purpose {
+        Promotion => "promotion",
+        JptSelection => "jpt_selection",
+        PositionAppointment => "position_appointment",
+        Transfer => "transfer",
+        SalaryIncrement => "salary_increment",
+        Pension => "pension",
+    }
+);
+
+wire_enum!(
+    /// Employment status as BKN reports it; `unknown` until BKN sends a profile.
+    AsnStatus {
+        Active => "active",
+        Suspended => "suspended",
+        Retired => "retired",
+        Dismissed => "dismissed",
+        Deceased => "deceased",
+        Unknown => "unknown",
+    }
+);
+
+wire_enum!(
+    /// Disciplinary level (tingkat hukuman): ringan, sedang, berat.
+    Level { Light => "light", Moderate => "moderate", Severe => "severe" }
+);
+
+wire_enum!(
+    /// Disciplinary (PP 94/2021, PP 53/2010) or code-of-ethics (PP 42/2004).
+    Kind { Disciplinary => "disciplinary", Ethics => "ethics" }
+);
+
+wire_enum!(
+    /// Employment type of an ASN.
+    EmploymentType { Pns => "PNS", Pppk => "PPPK" }
+);
+
+wire_enum!(
+    /// A sanction's status, derived for a given day from its record and its dates.
+    SanctionStatus {
+        Scheduled => "scheduled",
+        Active => "active",
+        Expired => "expired",
+        Lifted => "lifted",
+        UnderAppeal => "under_appeal",
+        Superseded => "superseded",
+        Annulled => "annulled",
+    }
+);
+
+wire_enum!(
+    /// Where a sanction stands in its lifecycle, independent of the calendar.
+    SanctionState {
+        Recorded => "recorded",
+        UnderAppeal => "under_appeal",
+        Lifted => "lifted",
+        Annulled => "annulled",
+        Superseded => "superseded",
+    }
+);
+
+wire_enum!(
+    /// Upaya administratif (PP 79/2021): keberatan to the superior, banding to BPASN.
+    AppealKind { Keberatan => "keberatan", Banding => "banding" }
+);
+
+wire_enum!(
+    /// What an appeal decided: memperkuat, memperingan, memperberat, mengubah, membatalkan.
+    AppealOutcome {
+        Upheld => "upheld",
+        Reduced => "reduced",
+        Increased => "increased",
+        Changed => "changed",
+        Annulled => "annulled",
+    }
+);
+
+wire_enum!(
+    /// Why a sanction was lifted early.
+    LiftReason { FollowedUp => "followed_up", ObligationEnded => "obligation_ended", Other => "other" }
+);
+
+/// The status of a sanction on `day`, from its lifecycle state and its decided period.
+pub fn sanction_status(
+    state: SanctionState,
+    decided: period::Period,
+    day: chrono::NaiveDate,
+) -> SanctionStatus {
+    match state {
+        SanctionState::Annulled => SanctionStatus::Annulled,
+        SanctionState::Lifted => SanctionStatus::Lifted,
+        SanctionState::UnderAppeal => SanctionStatus::UnderAppeal,
+        SanctionState::Superseded => SanctionStatus::Superseded,
+        SanctionState::Recorded if day < decided.from() => SanctionStatus::Scheduled,
+        SanctionState::Recorded if decided.until().is_some_and(|u| day >= u) => {
+            SanctionStatus::Expired
+        }
+        SanctionState::Recorded => SanctionStatus::Active,
+    }
+}

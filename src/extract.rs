@@ -1,0 +1,243 @@
+//! Request extractors that turn every kind of bad input into a precise problem.
+
+use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::i18n::L10n;
+use actix_web::{dev::Payload, http::header, http::StatusCode, web, FromRequest, HttpRequest};
+use chrono::NaiveDate;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::str::FromStr;
+
+/// A JSON body: the wrong media type is 415, too large 413, unreadable JSON
+/// `malformed_json`, JSON of the wrong shape `validation_failed` naming the field.
+/// Keeps the parsed JSON value for idempotency fingerprints.
+pub struct ApiJson<T> {
+    pub body: T,
+    pub value: serde_json::Value,
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(ct) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::with_detail(
+                    ErrorCode::UnsupportedMediaType,
+                    "Isi permintaan harus berjenis application/json",
+                    "The request body must be application/json",
+                ));
+            }
+            let bytes = bytes.await.map_err(payload_error)?;
+            parse_json(&bytes)
+        })
+    }
+}
+
+fn payload_error(e: actix_web::Error) -> ApiError {
+    if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::with_detail(
+            ErrorCode::PayloadTooLarge,
+            "Isi permintaan melebihi batas ukuran",
+            "The request body exceeds the size limit",
+        )
+    } else {
+        ApiError::with_detail(
+            ErrorCode::MalformedJson,
+            "Isi permintaan tidak terbaca",
+            "The request body could not be read",
+        )
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<ApiJson<T>, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        let at = format!("line {}, column {}", e.line(), e.column());
+        ApiError::with_detail(
+            ErrorCode::MalformedJson,
+            format!("JSON tidak dapat dibaca ({at})"),
+            format!("The JSON cannot be parsed ({at})"),
+        )
+    })?;
+    let body = from_value(&value)?;
+    Ok(ApiJson { body, value })
+}
+
+/// Deserializes a JSON value into `T`, naming the field that does not fit.
+pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        ApiError::field(&field, L10n::same(e.inner().to_string()))
+    })
+}
+
+/// Query parameters, parsed one by one with errors that name the parameter.
+pub struct Query {
+    values: HashMap<String, String>,
+    pub errors: Vec<FieldError>,
+}
+
+impl Query {
+    pub fn new(req: &HttpRequest) -> Query {
+        let values = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+            .map(|q| q.into_inner())
+            .unwrap_or_default();
+        Query {
+            values,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn string(&self, name: &str) -> Option<String> {
+        self.values
+            .get(name)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn parsed<T: FromStr>(&mut self, name: &str) -> Option<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let raw = self.string(name)?;
+        match raw.parse::<T>() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors
+                    .push(FieldError::new(name, L10n::same(e.to_string())));
+                None
+            }
+        }
+    }
+
+    pub fn date(&mut self, name: &str) -> Option<NaiveDate> {
+        let raw = self.string(name)?;
+        match NaiveDate::parse_from_str(&raw, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                self.errors.push(FieldError::new(
+                    name,
+                    L10n::new(
+                        format!("'{raw}' bukan tanggal YYYY-MM-DD"),
+                        format!("'{raw}' is not a date YYYY-MM-DD"),
+                    ),
+                ));
+                None
+            }
+        }
+    }
+
+    pub fn require<T>(&mut self, name: &str, v: Option<T>) -> Option<T> {
+        if v.is_none() && self.string(name).is_none() {
+            self.errors.push(FieldError::new(
+                name,
+                L10n::new("wajib diisi", "is required"),
+            ));
+        }
+        v
+    }
+
+    /// `?limit=` (default 50, 1..=500).
+    pub fn limit(&mut self) -> i64 {
+        match self.parsed::<i64>("limit") {
+            None => 50,
+            Some(n) if (1..=500).contains(&n) => n,
+            Some(_) => {
+                self.errors.push(FieldError::new(
+                    "limit",
+                    L10n::new("harus 1 sampai 500", "must be 1 to 500"),
+                ));
+                50
+            }
+        }
+    }
+
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.errors))
+        }
+    }
+}
+
+/// The `Idempotency-Key` header, if sent (1 to 255 visible ASCII characters).
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = req.headers().get("Idempotency-Key").map(|v| {
+            v.to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| {
+                    !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic())
+                })
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "Idempotency-Key",
+                        L10n::new(
+                            "harus 1-255 karakter ASCII yang terlihat",
+                            "must be 1-255 visible ASCII characters",
+                        ),
+                    )
+                })
+        });
+        std::future::ready(key.transpose().map(IdempotencyKey))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Outer {
+        inner: Inner,
+    }
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        date: NaiveDate,
+    }
+
+    #[test]
+    fn json_errors_say_what_and_where() {
+        let e = parse_json::<Outer>(b"{\"inner\": ").err().unwrap();
+        assert_eq!(e.code, ErrorCode::MalformedJson);
+        let e = parse_json::<Outer>(br#"{"inner": {"date": "2024-13-01"}}"#)
+            .err()
+            .unwrap();
+        assert_eq!(e.code, ErrorCode::ValidationFailed);
+        assert_eq!(e.errors[0].field, "inner.date");
+        let e = parse_json::<Outer>(br#"{}"#).err().unwrap();
+        assert!(e.errors[0].message.en.contains("inner"), "{:?}", e.errors);
+    }
+}

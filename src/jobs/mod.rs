@@ -1,0 +1,222 @@
+//! Scheduled jobs: `lift_expired` and `activate_scheduled`, on cron schedules in the
+//! configured zone. Each job body is a plain function; the database, not timing, makes
+//! every transition recorded exactly once.
+
+pub mod sanctions;
+
+use crate::config::Clock;
+use crate::db::{self, jobs as store, Pool};
+use crate::error::ApiError;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use cron::Schedule;
+use serde::Serialize;
+use std::str::FromStr;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Job {
+    LiftExpired,
+    ActivateScheduled,
+}
+
+impl Job {
+    pub const ALL: [Job; 2] = [Job::LiftExpired, Job::ActivateScheduled];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Job::LiftExpired => "lift_expired",
+            Job::ActivateScheduled => "activate_scheduled",
+        }
+    }
+
+    pub fn env_var(&self) -> &'static str {
+        match self {
+            Job::LiftExpired => "ASN_CRON_LIFT_EXPIRED",
+            Job::ActivateScheduled => "ASN_CRON_ACTIVATE_SCHEDULED",
+        }
+    }
+
+    pub fn default_expression(&self) -> &'static str {
+        match self {
+            Job::LiftExpired => "0 5 0 * * *",
+            Job::ActivateScheduled => "0 6 0 * * *",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Job> {
+        Job::ALL.into_iter().find(|j| j.name() == name)
+    }
+}
+
+/// A job's schedule: a 6-field cron expression (seconds first), or none (disabled).
+#[derive(Debug, Clone)]
+pub struct JobSchedule {
+    pub job: Job,
+    pub expression: Option<String>,
+    schedule: Option<Schedule>,
+}
+
+impl JobSchedule {
+    /// Parses `expression`; empty disables the job. The error names the variable.
+    pub fn parse(job: Job, expression: &str) -> anyhow::Result<JobSchedule> {
+        let expression = expression.trim();
+        if expression.is_empty() {
+            return Ok(JobSchedule {
+                job,
+                expression: None,
+                schedule: None,
+            });
+        }
+        if expression.split_whitespace().count() != 6 {
+            anyhow::bail!(
+                "{}={expression:?}: expected 6 fields (sec min hour day month weekday)",
+                job.env_var()
+            );
+        }
+        let schedule = Schedule::from_str(expression).map_err(|e| {
+            anyhow::anyhow!(
+                "{}={expression:?} is not a cron expression: {e}",
+                job.env_var()
+            )
+        })?;
+        Ok(JobSchedule {
+            job,
+            expression: Some(expression.to_string()),
+            schedule: Some(schedule),
+        })
+    }
+
+    /// The next run strictly after `now`, evaluated in `tz`.
+    pub fn next_after(&self, now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+        let schedule = self.schedule.as_ref()?;
+        schedule
+            .after(&now.with_timezone(&tz))
+            .next()
+            .map(|t| t.with_timezone(&Utc))
+    }
+}
+
+/// Everything a job run needs.
+#[derive(Clone)]
+pub struct Runner {
+    pub pool: Pool,
+    pub clock: Clock,
+    pub tz: Tz,
+    pub batch_size: i64,
+}
+
+/// A run after it ended.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub run_id: String,
+    pub outcome: &'static str,
+    pub processed: i64,
+    pub error: Option<String>,
+}
+
+impl Runner {
+    /// Records the start of a run and returns its id.
+    pub fn start(&self, job: Job, trigger: &str) -> Result<String, ApiError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut conn = self.pool.get().map_err(ApiError::pool)?;
+        store::start(&mut conn, &id, job.name(), trigger, self.clock.now_naive())?;
+        Ok(id)
+    }
+
+    /// Runs a started job to the end, in batches; records how it ended. Never panics on a
+    /// database fault: the run is `failed` and the next run picks up where it stopped.
+    pub fn execute(&self, job: Job, run_id: &str) -> Finished {
+        let span = tracing::info_span!("job", job = job.name(), run_id);
+        let _entered = span.enter();
+        let mut processed = 0;
+        let (outcome, error) = match self.work(job, run_id, &mut processed) {
+            Ok(()) => ("succeeded", None),
+            Err(e) => ("failed", Some(e.to_string())),
+        };
+        match &error {
+            None => tracing::info!(processed, "job run succeeded"),
+            Some(e) => tracing::error!(processed, error = %e, "job run failed"),
+        }
+        let recorded = self.pool.get().map_err(ApiError::pool).and_then(|mut c| {
+            Ok(store::finish(
+                &mut c,
+                run_id,
+                outcome,
+                processed,
+                error.clone(),
+                self.clock.now_naive(),
+            )?)
+        });
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, "could not record the end of the job run");
+        }
+        Finished {
+            run_id: run_id.to_string(),
+            outcome,
+            processed,
+            error,
+        }
+    }
+
+    /// Runs batches until nothing is due; `processed` counts what was recorded, even on failure.
+    fn work(&self, job: Job, run_id: &str, processed: &mut i64) -> Result<(), ApiError> {
+        let mut conn = self.pool.get().map_err(ApiError::pool)?;
+        let mut cursor = None;
+        loop {
+            let now = self.clock.now_naive();
+            let today = self.clock.today(self.tz);
+            let (n, next) =
+                sanctions::run_batch(&mut conn, job, today, now, cursor.as_ref(), self.batch_size)?;
+            cursor = next;
+            *processed += n as i64;
+            store::heartbeat(&mut conn, run_id, *processed, now)?;
+            if (n as i64) < self.batch_size {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Starts and runs a job to the end (the CLI's `run-job`, and the scheduler).
+    pub fn run_now(&self, job: Job, trigger: &str) -> Result<Finished, ApiError> {
+        let id = self.start(job, trigger)?;
+        Ok(self.execute(job, &id))
+    }
+}
+
+/// Runs each scheduled job on its schedule, forever. A failing run is logged and recorded;
+/// the loop goes on.
+pub fn spawn_scheduler(runner: Runner, schedules: Vec<JobSchedule>) {
+    for schedule in schedules.into_iter().filter(|s| s.expression.is_some()) {
+        let runner = runner.clone();
+        actix_web::rt::spawn(async move {
+            loop {
+                let now = runner.clock.now();
+                let Some(next) = schedule.next_after(now, runner.tz) else {
+                    return;
+                };
+                let wait = (next - now).to_std().unwrap_or(Duration::ZERO);
+                actix_web::rt::time::sleep(wait).await;
+                let (r, job) = (runner.clone(), schedule.job);
+                match actix_web::web::block(move || r.run_now(job, "schedule")).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => {
+                        tracing::error!(job = job.name(), error = %e, "scheduled run could not start")
+                    }
+                    Err(e) => {
+                        tracing::error!(job = job.name(), error = %e, "scheduled run aborted")
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Whether a run still marked `running` has stopped beating (its process died).
+pub fn is_stale(run: &store::RunRow, now: chrono::NaiveDateTime) -> bool {
+    run.outcome == "running" && now - run.heartbeat_at > chrono::Duration::minutes(10)
+}
+
+pub use db::jobs::Transition;

@@ -1,0 +1,64 @@
+//! The job bodies: record each sanction's end (`lift_expired`) or start
+//! (`activate_scheduled`) once, with its event, in one transaction per batch.
+
+use super::Job;
+use crate::db::jobs::{claim_due, stamp, Cursor, Transition};
+use crate::db::{events, write_tx, AnyConnection};
+use crate::error::ApiError;
+use crate::service::sanctions::event;
+use chrono::{NaiveDate, NaiveDateTime};
+use serde_json::json;
+
+/// One batch: claims up to `limit` due sanctions after `after`, stamps them, writes their
+/// events. Returns how many it recorded (fewer than `limit`: nothing more is due) and the
+/// cursor for the next batch of the same run.
+pub fn run_batch(
+    conn: &mut AnyConnection,
+    job: Job,
+    today: NaiveDate,
+    now: NaiveDateTime,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> Result<(usize, Option<Cursor>), ApiError> {
+    let (transition, event_type, date_field) = match job {
+        Job::LiftExpired => (Transition::Expired, "sanction.expired", "effective_until"),
+        Job::ActivateScheduled => (
+            Transition::Activated,
+            "sanction.activated",
+            "effective_from",
+        ),
+    };
+    write_tx(conn, |c| {
+        let due = claim_due(c, transition, today, after, limit)?;
+        let Some((last_id, _, Some(last_day))) = due.last() else {
+            return Ok((0, None));
+        };
+        let cursor = Some((*last_day, last_id.clone()));
+        let ids: Vec<&str> = due.iter().map(|(id, _, _)| id.as_str()).collect();
+        let stamped = stamp(c, transition, &ids, now)?;
+        if stamped != due.len() {
+            // Claimed rows are locked by this transaction; a mismatch means another writer
+            // got there first. Roll back and let the next batch see the truth.
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "{} of {} claimed sanctions were already recorded",
+                due.len() - stamped,
+                due.len()
+            )));
+        }
+        let evs: Vec<events::NewEvent<'_>> = due
+            .iter()
+            .map(|(id, nip, day)| {
+                event(
+                    nip,
+                    event_type,
+                    now,
+                    "system:scheduler",
+                    Some(id),
+                    json!({ date_field: day }),
+                )
+            })
+            .collect();
+        events::record_all(c, &evs)?;
+        Ok((due.len(), cursor))
+    })
+}

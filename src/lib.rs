@@ -1,0 +1,17 @@
+//! asn-eligibility: sanction track records and eligibility checks for Indonesian civil
+//! servants (ASN). `main.rs` is a thin shell around this library.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod jobs;
+pub mod openapi;
+pub mod routes;
+pub mod service;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,219 @@
+//! `POST /api/v1/bkn/updates`: BKN pushes profile and status events.
+
+use super::write_reply;
+use crate::auth::{Principal, Scope};
+use crate::db;
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::extract::{ApiJson, IdempotencyKey};
+use crate::i18n::{L10n, Lang};
+use crate::service::bkn::{self as svc, EventOutcome, MAX_EVENTS};
+use crate::service::idempotency::{self, Fingerprint, Reply};
+use crate::startup::AppState;
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::Digest;
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatesIn {
+    /// Up to 5000 events `{event_id, nip, occurred_at, type, data}`, applied in order;
+    /// types `asn_upserted` and `status_changed`.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventResultOut {
+    pub event_id: Option<String>,
+    pub outcome: EventOutcome,
+    pub error: Option<Problem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UpdatesOut {
+    pub results: Vec<EventResultOut>,
+}
+
+/// Apply a batch of BKN events: each atomically, in order, on its own.
+#[utoipa::path(post, path = "/api/v1/bkn/updates", tag = "bkn", request_body = UpdatesIn,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = UpdatesOut), (status = 400, body = Problem), (status = 413, body = Problem)),
+    security(("bearer" = ["bkn:push"])))]
+pub async fn updates(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: IdempotencyKey,
+    lang: Lang,
+    body: ApiJson<UpdatesIn>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::BknPush)?;
+    let fp = Fingerprint::new(&who.sub, key.0, "POST /api/v1/bkn/updates", &body.value);
+    let events = body.body.events;
+    if events.len() > MAX_EVENTS {
+        let n = events.len();
+        let message = L10n::new(
+            format!("berisi {n} event; paling banyak {MAX_EVENTS} per permintaan: bagi menjadi beberapa permintaan"),
+            format!("holds {n} events; at most {MAX_EVENTS} per request: split it into several requests"),
+        );
+        let mut e = ApiError::new(ErrorCode::PayloadTooLarge).detail(message.clone());
+        e.errors
+            .push(crate::error::FieldError::new("events", message));
+        return Err(e);
+    }
+    let (st, actor) = (state.clone(), who.actor());
+    let reply = db::run(&state.pool, move |c| {
+        if let Some(replayed) = fp
+            .as_ref()
+            .map(|fp| idempotency::lookup(c, fp))
+            .transpose()?
+            .flatten()
+        {
+            return Ok(replayed);
+        }
+        let now = st.clock.now_naive();
+        let results = svc::apply_batch(c, &events, &actor, now, st.tz)
+            .into_iter()
+            .map(|r| EventResultOut {
+                event_id: r.event_id,
+                outcome: r.outcome,
+                error: r.error.map(|e| e.problem(lang)),
+            })
+            .collect();
+        let reply = Reply {
+            status: 200,
+            location: None,
+            body: json!(UpdatesOut { results }),
+        };
+        if let Some(fp) = &fp {
+            idempotency::remember(c, fp, &reply, now)?;
+        }
+        Ok(reply)
+    })
+    .await?;
+    Ok(write_reply(reply))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReconciliationOut {
+    /// The day, in the configured zone.
+    pub date: chrono::NaiveDate,
+    pub timezone: String,
+    pub applied: i64,
+    pub duplicate: i64,
+    pub stale: i64,
+    pub rejected: i64,
+    /// SHA-256 (hex) over the `event_id`s applied that day, sorted, each followed by `\n`.
+    pub applied_digest: String,
+}
+
+/// What was received from BKN on a day, and a digest of what was applied.
+#[utoipa::path(get, path = "/api/v1/bkn/reconciliation", tag = "bkn",
+    params(("date" = chrono::NaiveDate, Query, description = "YYYY-MM-DD in the configured zone")),
+    responses((status = 200, body = ReconciliationOut), (status = 400, body = Problem)),
+    security(("bearer" = ["bkn:push"])))]
+pub async fn reconciliation(
+    state: web::Data<AppState>,
+    who: Principal,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::BknPush)?;
+    let mut q = crate::extract::Query::new(&req);
+    let date = q.date("date");
+    let date = q.require("date", date);
+    q.finish()?;
+    let date = date.expect("checked above");
+    let tz = state.tz;
+    let start = |d: chrono::NaiveDate| {
+        use chrono::TimeZone;
+        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+            .earliest()
+            .map(|t| t.naive_utc())
+            .unwrap_or_else(|| d.and_hms_opt(0, 0, 0).expect("midnight"))
+    };
+    let (from, until) = (start(date), start(date.succ_opt().unwrap_or(date)));
+    let (counts, ids) = db::run(&state.pool, move |c| {
+        Ok((
+            db::bkn::outcome_counts(c, from, until)?,
+            db::bkn::applied_ids(c, from, until)?,
+        ))
+    })
+    .await?;
+    let count = |o: &str| counts.iter().find(|(k, _)| k == o).map_or(0, |(_, n)| *n);
+    let mut digest = sha2::Sha256::new();
+    for id in &ids {
+        sha2::Digest::update(&mut digest, id.as_bytes());
+        sha2::Digest::update(&mut digest, b"\n");
+    }
+    Ok(super::reply(&ReconciliationOut {
+        date,
+        timezone: tz.name().to_string(),
+        applied: count("applied"),
+        duplicate: count("duplicate"),
+        stale: count("stale"),
+        rejected: count("rejected"),
+        applied_digest: hex::encode(sha2::Digest::finalize(digest)),
+    }))
+}
+
+/// Import a whole BKN snapshot, streamed as NDJSON (one profile per line); the same as
+/// `asn-eligibility import`. Inserts, updates, or leaves alone each profile; reports
+/// rejected lines by number.
+#[utoipa::path(post, path = "/api/v1/bkn/snapshot", tag = "bkn",
+    request_body(content = String, content_type = "application/x-ndjson",
+                 description = "Lines of {nip, name, agency_code, agency_name, unit, rank, position, employment_type, status, status_since}"),
+    responses((status = 200, body = crate::service::snapshot::ImportReport), (status = 415, body = Problem)),
+    security(("bearer" = ["bkn:push"])))]
+pub async fn snapshot(
+    state: web::Data<AppState>,
+    who: Principal,
+    req: actix_web::HttpRequest,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    use crate::service::snapshot::{import_ndjson, ChannelReader, Importer};
+    use futures_util::StreamExt;
+    who.require(Scope::BknPush)?;
+    let ct = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !matches!(
+        mime.as_str(),
+        "application/x-ndjson" | "application/ndjson" | "application/jsonl"
+    ) {
+        return Err(ApiError::with_detail(
+            ErrorCode::UnsupportedMediaType,
+            "Snapshot dikirim sebagai application/x-ndjson",
+            "Send the snapshot as application/x-ndjson",
+        ));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let (now, today) = (state.clock.now_naive(), state.today());
+    let import = db::run(&state.pool, move |c| {
+        let mut importer = Importer::new(c, now, today);
+        import_ndjson(
+            &mut importer,
+            std::io::BufReader::new(ChannelReader::new(rx)),
+        )?;
+        importer.finish()
+    });
+    let pump = async move {
+        while let Some(chunk) = payload.next().await {
+            let item = chunk.map_err(|e| e.to_string());
+            let failed = item.is_err();
+            if tx.send(item).await.is_err() || failed {
+                break;
+            }
+        }
+    };
+    let (report, ()) = futures_util::future::join(import, pump).await;
+    Ok(super::reply(&report?))
+}

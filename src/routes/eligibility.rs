@@ -1,0 +1,239 @@
+//! Eligibility checks, single and batch, and decisions read back.
+
+use super::{parse_nip, reply, write_reply};
+use crate::auth::{Principal, Scope};
+use crate::db;
+use crate::domain::eligibility::{Outcome, ReasonCode};
+use crate::domain::nip::Nip;
+use crate::domain::Purpose;
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::extract::{ApiJson, IdempotencyKey, Query};
+use crate::i18n::{L10n, Lang};
+use crate::service::eligibility::{self as svc, Check, DecisionRecord};
+use crate::service::idempotency::{run_write, Fingerprint, Reply};
+use crate::startup::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+pub const MAX_BATCH: usize = 1000;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonOut {
+    pub code: ReasonCode,
+    pub message: String,
+    pub legal_basis: String,
+    pub sanction_id: Option<String>,
+    pub sanction_type: Option<String>,
+    pub decision_number: Option<String>,
+    /// The look-back rule behind a `disciplinary_history` reason.
+    pub rule: Option<String>,
+    /// The BKN block behind a `bkn_block` reason.
+    pub block_id: Option<String>,
+    /// First day this reason no longer holds; `null`: no known end.
+    pub until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionOut {
+    pub decision_id: String,
+    pub nip: String,
+    pub purpose: Purpose,
+    pub as_of: NaiveDate,
+    pub outcome: Outcome,
+    pub eligible: bool,
+    pub reasons: Vec<ReasonOut>,
+    /// First day every reason known now has ended; `null` when one has no end.
+    pub eligible_from: Option<NaiveDate>,
+    pub policy_version: String,
+    pub evaluated_at: DateTime<Utc>,
+}
+
+pub fn render(d: &DecisionRecord, lang: Lang) -> DecisionOut {
+    DecisionOut {
+        decision_id: d.decision_id.clone(),
+        nip: d.nip.clone(),
+        purpose: d.purpose,
+        as_of: d.as_of,
+        outcome: d.outcome,
+        eligible: d.eligible,
+        reasons: d
+            .reasons
+            .iter()
+            .map(|r| ReasonOut {
+                code: r.code,
+                message: r.message.get(lang).to_string(),
+                legal_basis: r.legal_basis.clone(),
+                sanction_id: r.sanction_id.clone(),
+                sanction_type: r.sanction_type.clone(),
+                decision_number: r.decision_number.clone(),
+                rule: r.rule.clone(),
+                block_id: r.block_id.clone(),
+                until: r.until,
+            })
+            .collect(),
+        eligible_from: d.eligible_from,
+        policy_version: d.policy_version.clone(),
+        evaluated_at: d.evaluated_at,
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchIn {
+    pub purpose: Purpose,
+    /// Default: today in the configured zone.
+    pub as_of: Option<NaiveDate>,
+    /// At most 1000 NIPs; answered in this order.
+    pub nips: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchError {
+    pub nip: String,
+    pub error: Problem,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BatchItem {
+    Decision(DecisionOut),
+    Error(BatchError),
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchOut {
+    pub results: Vec<BatchItem>,
+}
+
+/// Is this ASN eligible for a purpose on a day?
+#[utoipa::path(get, path = "/api/v1/asn/{nip}/eligibility", tag = "eligibility",
+    params(("nip" = String, Path), ("purpose" = Purpose, Query), ("as_of" = Option<NaiveDate>, Query, description = "Default today in the configured zone")),
+    responses((status = 200, body = DecisionOut), (status = 400, body = Problem),
+               (status = 404, body = Problem, description = "asn_not_found: a well-formed NIP the registry does not know")),
+    security(("bearer" = ["eligibility:read"])))]
+pub async fn check(
+    state: web::Data<AppState>,
+    who: Principal,
+    lang: Lang,
+    nip: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::EligibilityRead)?;
+    let nip = parse_nip(&nip)?;
+    let mut q = Query::new(&req);
+    let purpose = q.parsed::<Purpose>("purpose");
+    let purpose = q.require("purpose", purpose);
+    let as_of = q.date("as_of").unwrap_or_else(|| state.today());
+    q.finish()?;
+    let purpose = purpose.expect("checked above");
+    let (st, actor) = (state.clone(), who.actor());
+    let decision = db::run(&state.pool, move |c| {
+        let check = Check {
+            policy: &st.policy,
+            purpose,
+            as_of,
+            actor: &actor,
+            now: st.clock.now(),
+            tz: st.tz,
+        };
+        svc::check_one(c, &check, nip)
+    })
+    .await?;
+    Ok(reply(&render(&decision, lang)))
+}
+
+/// Check up to 1000 NIPs for one purpose; a bad or unknown NIP is an error item.
+#[utoipa::path(post, path = "/api/v1/eligibility/batch", tag = "eligibility", request_body = BatchIn,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = BatchOut), (status = 400, body = Problem)),
+    security(("bearer" = ["eligibility:read"])))]
+pub async fn batch(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: IdempotencyKey,
+    lang: Lang,
+    body: ApiJson<BatchIn>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::EligibilityRead)?;
+    let fp = Fingerprint::new(
+        &who.sub,
+        key.0,
+        "POST /api/v1/eligibility/batch",
+        &body.value,
+    );
+    let input = body.body;
+    if input.nips.len() > MAX_BATCH || input.nips.is_empty() {
+        return Err(ApiError::field(
+            "nips",
+            L10n::new(
+                format!(
+                    "berisi {} NIP; harus 1 sampai {MAX_BATCH}",
+                    input.nips.len()
+                ),
+                format!("holds {} NIPs; must be 1 to {MAX_BATCH}", input.nips.len()),
+            ),
+        ));
+    }
+    let as_of = input.as_of.unwrap_or_else(|| state.today());
+    let (purpose, raw) = (input.purpose, input.nips);
+    let (st, actor) = (state.clone(), who.actor());
+    let reply = db::run(&state.pool, move |c| {
+        let now = st.clock.now();
+        run_write(c, fp.as_ref(), now.naive_utc(), |c| {
+            let nips: Vec<Result<Nip, ApiError>> = raw.iter().map(|n| parse_nip(n)).collect();
+            let check = Check {
+                policy: &st.policy,
+                purpose,
+                as_of,
+                actor: &actor,
+                now,
+                tz: st.tz,
+            };
+            let results = svc::check_many(c, &check, nips)?
+                .into_iter()
+                .zip(&raw)
+                .map(|(r, nip)| match r {
+                    Ok(d) => BatchItem::Decision(render(&d, lang)),
+                    Err(e) => BatchItem::Error(BatchError {
+                        nip: nip.clone(),
+                        error: e.problem(lang),
+                    }),
+                })
+                .collect();
+            Ok(Reply {
+                status: 200,
+                location: None,
+                body: json!(BatchOut { results }),
+            })
+        })
+    })
+    .await?;
+    Ok(write_reply(reply))
+}
+
+/// A decision as it was given.
+#[utoipa::path(get, path = "/api/v1/eligibility/decisions/{decision_id}", tag = "eligibility",
+    params(("decision_id" = String, Path)),
+    responses((status = 200, body = DecisionOut), (status = 404, body = Problem)),
+    security(("bearer" = ["eligibility:read"])))]
+pub async fn decision(
+    state: web::Data<AppState>,
+    who: Principal,
+    lang: Lang,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::EligibilityRead)?;
+    let id = id.into_inner();
+    let found = db::run(&state.pool, move |c| svc::find(c, &id)).await?;
+    let d = found.ok_or_else(|| {
+        ApiError::with_detail(
+            ErrorCode::NotFound,
+            "Keputusan tidak ditemukan",
+            "No decision has this id",
+        )
+    })?;
+    Ok(reply(&render(&d, lang)))
+}

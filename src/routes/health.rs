@@ -1,0 +1,72 @@
+//! Operations endpoints (no token) and the catalogue.
+
+use super::reply;
+use crate::auth::Principal;
+use crate::db;
+use crate::domain::policy::{EffectiveDateRule, IssuerDef, PurposeRule, SanctionTypeDef};
+use crate::domain::{AsnStatus, Purpose};
+use crate::error::ApiError;
+use crate::startup::AppState;
+use actix_web::{web, HttpResponse};
+use diesel::connection::SimpleConnection;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::{OpenApi, ToSchema};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
+pub async fn live() -> HttpResponse {
+    reply(&Health { status: "ok" })
+}
+
+/// The database answers.
+#[utoipa::path(get, path = "/health/ready", tag = "operations",
+    responses((status = 200, body = Health), (status = 503, body = crate::error::Problem)))]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    db::run(&state.pool, |c| {
+        c.batch_execute("SELECT 1")
+            .map_err(|e| ApiError::unavailable(e.into()))
+    })
+    .await?;
+    Ok(reply(&Health { status: "ready" }))
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI 3.1 document")))]
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogueOut {
+    pub policy_version: String,
+    pub purposes: Vec<Purpose>,
+    pub sanction_types: Vec<SanctionTypeDef>,
+    pub issuers: Vec<IssuerDef>,
+    pub effective_date: EffectiveDateRule,
+    pub not_active_statuses: Vec<AsnStatus>,
+    /// Per purpose: levels that block while running, and look-back rules.
+    pub rules: BTreeMap<Purpose, PurposeRule>,
+}
+
+/// Sanction types, purposes and the eligibility policy in force.
+#[utoipa::path(get, path = "/api/v1/catalogue", tag = "catalogue",
+    responses((status = 200, body = CatalogueOut), (status = 401, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn catalogue(state: web::Data<AppState>, _who: Principal) -> HttpResponse {
+    let doc = &state.policy.doc;
+    reply(&CatalogueOut {
+        policy_version: doc.version.clone(),
+        purposes: Purpose::ALL.to_vec(),
+        sanction_types: doc.catalogue.clone(),
+        issuers: doc.issuers.clone(),
+        effective_date: doc.effective_date.clone(),
+        not_active_statuses: doc.not_active_statuses.clone(),
+        rules: doc.purposes.clone(),
+    })
+}

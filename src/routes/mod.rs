@@ -1,0 +1,95 @@
+//! The route table, in one place.
+
+pub mod bkn;
+pub mod blocks;
+pub mod eligibility;
+pub mod health;
+pub mod jobs;
+pub mod registry;
+pub mod sanctions;
+
+use crate::domain::nip::Nip;
+use crate::error::{ApiError, ErrorCode};
+use crate::service::idempotency::Reply;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health/live", web::get().to(health::live))
+        .route("/health/ready", web::get().to(health::ready))
+        .route("/openapi.json", web::get().to(health::openapi))
+        .service(
+            web::scope("/api/v1")
+                .route("/catalogue", web::get().to(health::catalogue))
+                .service(
+                    web::resource("/sanctions")
+                        .route(web::post().to(sanctions::create))
+                        .route(web::get().to(sanctions::list)),
+                )
+                .service(web::resource("/sanctions/{id}").route(web::get().to(sanctions::get)))
+                .service(
+                    web::resource("/sanctions/{id}/lift").route(web::post().to(sanctions::lift)),
+                )
+                .service(
+                    web::resource("/sanctions/{id}/annul").route(web::post().to(sanctions::annul)),
+                )
+                .service(
+                    web::resource("/sanctions/{id}/appeal")
+                        .route(web::post().to(sanctions::appeal)),
+                )
+                .service(
+                    web::resource("/sanctions/{id}/appeal/decision")
+                        .route(web::post().to(sanctions::appeal_decision)),
+                )
+                .service(web::resource("/asn/{nip}").route(web::get().to(registry::profile)))
+                .service(
+                    web::resource("/asn/{nip}/track-record")
+                        .route(web::get().to(registry::track_record)),
+                )
+                .service(
+                    web::resource("/asn/{nip}/eligibility")
+                        .route(web::get().to(eligibility::check)),
+                )
+                .service(
+                    web::resource("/eligibility/batch").route(web::post().to(eligibility::batch)),
+                )
+                .service(
+                    web::resource("/eligibility/decisions/{decision_id}")
+                        .route(web::get().to(eligibility::decision)),
+                )
+                .service(web::resource("/bkn/updates").route(web::post().to(bkn::updates)))
+                .service(web::resource("/bkn/snapshot").route(web::post().to(bkn::snapshot)))
+                .service(
+                    web::resource("/bkn/reconciliation").route(web::get().to(bkn::reconciliation)),
+                )
+                .service(web::resource("/blocks").route(web::get().to(blocks::list)))
+                .service(web::resource("/jobs").route(web::get().to(jobs::list)))
+                .service(web::resource("/jobs/runs").route(web::get().to(jobs::runs)))
+                .service(web::resource("/jobs/runs/{id}").route(web::get().to(jobs::get_run)))
+                .service(web::resource("/jobs/{name}/run").route(web::post().to(jobs::run))),
+        );
+}
+
+/// `200` with a JSON body.
+pub fn reply<T: Serialize>(body: &T) -> HttpResponse {
+    HttpResponse::Ok().json(body)
+}
+
+/// A write's (possibly replayed) response.
+pub fn write_reply(r: Reply) -> HttpResponse {
+    let mut res = HttpResponse::build(StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK));
+    if let Some(loc) = r.location {
+        res.insert_header((header::LOCATION, loc));
+    }
+    res.json(r.body)
+}
+
+/// A NIP from a path or a list: `invalid_nip` naming the bad part.
+pub fn parse_nip(raw: &str) -> Result<Nip, ApiError> {
+    Nip::parse(raw).map_err(|e| {
+        ApiError::new(ErrorCode::InvalidNip)
+            .detail(e.message())
+            .with_field("nip")
+    })
+}

@@ -1,0 +1,174 @@
+//! `/api/v1/asn/{nip}`: the profile and the track record (rekam jejak).
+
+use super::{blocks::BlockOut, parse_nip, reply, sanctions::SanctionOut};
+use crate::auth::{Principal, Scope};
+use crate::db::{self, asn::AsnRow};
+use crate::domain::{AsnStatus, EmploymentType};
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::service::eligibility::asn_not_found;
+use crate::startup::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AsnOut {
+    pub nip: String,
+    pub name: Option<String>,
+    pub agency_code: Option<String>,
+    pub agency_name: Option<String>,
+    pub unit: Option<String>,
+    pub rank: Option<String>,
+    pub position: Option<String>,
+    pub employment_type: Option<EmploymentType>,
+    pub status: AsnStatus,
+    pub status_since: Option<NaiveDate>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&AsnRow> for AsnOut {
+    fn from(r: &AsnRow) -> Self {
+        AsnOut {
+            nip: r.nip.clone(),
+            name: r.name.clone(),
+            agency_code: r.agency_code.clone(),
+            agency_name: r.agency_name.clone(),
+            unit: r.unit.clone(),
+            rank: r.rank.clone(),
+            position: r.position.clone(),
+            employment_type: r.employment_type.as_deref().and_then(|t| t.parse().ok()),
+            status: r.status.parse().unwrap_or(AsnStatus::Unknown),
+            status_since: r.status_since,
+            updated_at: r.updated_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEvent {
+    /// The event's number in the registry; `null` for block events (kept with the block).
+    pub id: Option<i64>,
+    /// `asn.registered`, `asn.profile_updated`, `asn.status_changed`, `sanction.recorded`,
+    /// `sanction.lifted`, `sanction.annulled`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub sanction_id: Option<String>,
+    pub block_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// A block's order and release, as timeline events at the instants BKN gave.
+fn block_events(b: &crate::db::blocks::BlockRow) -> Vec<TimelineEvent> {
+    let event = |type_: &str,
+                 at: chrono::NaiveDateTime,
+                 event_id: &str,
+                 reference: &Option<String>| TimelineEvent {
+        id: None,
+        type_: type_.to_string(),
+        at: at.and_utc(),
+        actor: "BKN".into(),
+        sanction_id: None,
+        block_id: Some(b.id.clone()),
+        data: serde_json::json!({ "event_id": event_id, "scope": b.scope, "reference": reference }),
+    };
+    let mut out = vec![event(
+        "block.ordered",
+        b.ordered_at,
+        &b.ordered_event_id,
+        &b.reference,
+    )];
+    if let (Some(at), Some(id)) = (b.released_at, &b.released_event_id) {
+        out.push(event("block.released", at, id, &b.release_reference));
+    }
+    out
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackRecord {
+    pub as_of: NaiveDate,
+    pub profile: AsnOut,
+    /// Every sanction, annulled ones included, status derived for `as_of`.
+    pub sanctions: Vec<SanctionOut>,
+    /// Every BKN block on the person or on their agency, released ones included.
+    pub blocks: Vec<BlockOut>,
+    pub events: Vec<TimelineEvent>,
+}
+
+/// An ASN's profile.
+#[utoipa::path(get, path = "/api/v1/asn/{nip}", tag = "registry", params(("nip" = String, Path)),
+    responses((status = 200, body = AsnOut), (status = 400, body = crate::error::Problem),
+               (status = 404, body = crate::error::Problem, description = "asn_not_found")),
+    security(("bearer" = ["registry:read"])))]
+pub async fn profile(
+    state: web::Data<AppState>,
+    who: Principal,
+    nip: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::RegistryRead)?;
+    let nip = parse_nip(&nip)?;
+    let key = nip.as_str().to_string();
+    let row = db::run(&state.pool, move |c| Ok(db::asn::find(c, &key)?)).await?;
+    let row = row.ok_or_else(|| asn_not_found(nip.as_str()))?;
+    Ok(reply(&AsnOut::from(&row)))
+}
+
+/// The track record: profile, every sanction and the timeline of events.
+#[utoipa::path(get, path = "/api/v1/asn/{nip}/track-record", tag = "registry",
+    params(("nip" = String, Path), ("as_of" = Option<NaiveDate>, Query, description = "Derive statuses for this day (default today)")),
+    responses((status = 200, body = TrackRecord), (status = 400, body = crate::error::Problem),
+               (status = 404, body = crate::error::Problem, description = "asn_not_found")),
+    security(("bearer" = ["registry:read"])))]
+pub async fn track_record(
+    state: web::Data<AppState>,
+    who: Principal,
+    nip: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::RegistryRead)?;
+    let nip = parse_nip(&nip)?;
+    let mut q = Query::new(&req);
+    let as_of = q.date("as_of").unwrap_or_else(|| state.today());
+    q.finish()?;
+    let key = nip.as_str().to_string();
+    let found = db::run(&state.pool, move |c| {
+        let Some(profile) = db::asn::find(c, &key)? else {
+            return Ok(None);
+        };
+        let sanctions = db::sanctions::for_nips(c, &[key.as_str()])?;
+        let events = db::events::for_nip(c, &key)?;
+        let agencies: Vec<&str> = profile.agency_code.as_deref().into_iter().collect();
+        let blocks = db::blocks::affecting(c, &[key.as_str()], &agencies)?;
+        Ok(Some((profile, sanctions, events, blocks)))
+    })
+    .await?;
+    let (profile, sanctions, events, blocks) = found.ok_or_else(|| asn_not_found(nip.as_str()))?;
+    let mut timeline: Vec<TimelineEvent> = events
+        .into_iter()
+        .map(|e| TimelineEvent {
+            id: Some(e.id),
+            type_: e.event_type,
+            at: e.at.and_utc(),
+            actor: e.actor,
+            sanction_id: e.sanction_id,
+            block_id: None,
+            data: serde_json::from_str(&e.data).unwrap_or_default(),
+        })
+        .collect();
+    timeline.extend(blocks.iter().flat_map(block_events));
+    timeline.sort_by_key(|e| e.at);
+    Ok(reply(&TrackRecord {
+        as_of,
+        profile: AsnOut::from(&profile),
+        sanctions: sanctions
+            .iter()
+            .map(|s| SanctionOut::from_row(s, as_of))
+            .collect(),
+        blocks: blocks.iter().map(BlockOut::from).collect(),
+        events: timeline,
+    }))
+}

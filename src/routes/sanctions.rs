@@ -1,0 +1,805 @@
+//! `/api/v1/sanctions`: record, read, list, lift, annul.
+
+use super::{reply, write_reply};
+use crate::auth::{Principal, Scope};
+use crate::db::{self, sanctions::SanctionRow};
+use crate::domain::nip::Nip;
+use crate::domain::period::{add_months, Period};
+use crate::domain::policy::DefaultDuration;
+use crate::domain::{AppealKind, AppealOutcome, Kind, Level, LiftReason, Purpose, SanctionStatus};
+use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::extract::{ApiJson, IdempotencyKey, Query};
+use crate::i18n::L10n;
+use crate::service::idempotency::{run_write, Fingerprint, Reply};
+use crate::service::sanctions::{self as svc, DecisionRef, NewSanction};
+use crate::startup::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionIn {
+    /// Decree number (nomor SK).
+    pub number: String,
+    pub date: NaiveDate,
+    /// When the ASN received it; `effective_from` defaults from it.
+    pub received_date: Option<NaiveDate>,
+    /// `PPK`, `KASN`, `BKN`, `KemenPANRB`, `BPASN`, `Bawaslu` or `Court` (policy reference data).
+    pub issuer: String,
+    pub issuer_agency: Option<String>,
+    pub legal_basis: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Violation {
+    /// e.g. `neutrality`, `attendance`.
+    pub category: Option<String>,
+    pub description: Option<String>,
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    pub url: String,
+    /// SHA-256 of the document, 64 hex digits.
+    pub sha256: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SanctionIn {
+    pub nip: String,
+    pub decision: DecisionIn,
+    /// A code of the sanction catalogue, e.g. `PP94_S3`.
+    #[serde(rename = "type")]
+    pub type_code: String,
+    pub violation: Option<Violation>,
+    /// First day in force; omitted: computed from `decision.received_date`.
+    pub effective_from: Option<NaiveDate>,
+    /// First day no longer in force (exclusive); or send `duration_months`.
+    pub effective_until: Option<NaiveDate>,
+    pub duration_months: Option<u32>,
+    /// Defaults to the catalogue's purposes for the type.
+    pub blocked_purposes: Option<Vec<Purpose>>,
+    pub document: Option<Document>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DecisionOut {
+    pub number: String,
+    pub date: NaiveDate,
+    pub received_date: Option<NaiveDate>,
+    pub issuer: String,
+    pub issuer_agency: Option<String>,
+    pub legal_basis: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SanctionOut {
+    pub id: String,
+    pub nip: String,
+    #[serde(rename = "type")]
+    pub type_code: String,
+    pub regime: String,
+    pub kind: Kind,
+    pub level: Option<Level>,
+    /// Derived for today (or the requested `as_of`) in the configured zone.
+    pub status: SanctionStatus,
+    pub decision: DecisionOut,
+    pub violation: Option<Violation>,
+    pub effective_from: NaiveDate,
+    pub effective_until: Option<NaiveDate>,
+    pub blocked_purposes: Vec<Purpose>,
+    pub document: Option<Document>,
+    /// Set once lifted: `{reason, reference, note, effective_on}`.
+    #[schema(value_type = Option<Object>)]
+    pub lift: Option<serde_json::Value>,
+    /// Set once annulled: `{reference, reason}`.
+    #[schema(value_type = Option<Object>)]
+    pub annulment: Option<serde_json::Value>,
+    /// Set once appealed: `{kind, filed_on, reference, decision}`.
+    #[schema(value_type = Option<Object>)]
+    pub appeal: Option<serde_json::Value>,
+    /// The sanction this one replaced after an appeal.
+    pub supersedes: Option<String>,
+    /// The sanction that replaced this one after an appeal.
+    pub superseded_by: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl SanctionOut {
+    pub fn from_row(r: &SanctionRow, day: NaiveDate) -> SanctionOut {
+        fn json<T: serde::de::DeserializeOwned>(s: &Option<String>) -> Option<T> {
+            s.as_deref().and_then(|t| serde_json::from_str(t).ok())
+        }
+        SanctionOut {
+            id: r.id.clone(),
+            nip: r.nip.clone(),
+            type_code: r.type_code.clone(),
+            regime: r.regime.clone(),
+            kind: r.kind.parse().unwrap_or(Kind::Disciplinary),
+            level: r.level.as_deref().and_then(|l| l.parse().ok()),
+            status: svc::status_on(r, day),
+            decision: DecisionOut {
+                number: r.decision_number.clone(),
+                date: r.decision_date,
+                received_date: r.received_date,
+                issuer: r.issuer.clone(),
+                issuer_agency: r.issuer_agency.clone(),
+                legal_basis: r.legal_basis.clone(),
+            },
+            violation: json(&r.violation),
+            effective_from: r.effective_from,
+            effective_until: r.effective_until,
+            blocked_purposes: serde_json::from_str(&r.blocked_purposes).unwrap_or_default(),
+            document: json(&r.document),
+            lift: json(&r.lift),
+            annulment: json(&r.annulment),
+            appeal: json(&r.appeal),
+            supersedes: r.supersedes.clone(),
+            superseded_by: r.superseded_by.clone(),
+            recorded_at: r.recorded_at.and_utc(),
+            recorded_by: r.recorded_by.clone(),
+            updated_at: r.updated_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SanctionPage {
+    pub items: Vec<SanctionOut>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    pub number: String,
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiftIn {
+    pub reason: LiftReason,
+    pub reference: Reference,
+    pub note: Option<String>,
+    /// First day no longer in force; default today. Not in the future.
+    pub effective_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnnulReference {
+    pub number: String,
+    pub date: NaiveDate,
+    /// e.g. `BPASN`, `Court`.
+    pub issuer: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnnulIn {
+    pub reference: AnnulReference,
+    pub reason: String,
+}
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
+    nip: Option<String>,
+    status: Option<SanctionStatus>,
+    issuer: Option<String>,
+    /// 1 to 500, default 50.
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
+    let len = value.trim().chars().count();
+    if len == 0 || len > max {
+        errors.push(FieldError::new(
+            field,
+            L10n::new(
+                format!("harus 1-{max} karakter"),
+                format!("must be 1-{max} characters"),
+            ),
+        ));
+    }
+}
+
+fn plausible(errors: &mut Vec<FieldError>, field: &str, d: Option<NaiveDate>) {
+    if d.is_some_and(|d| !(1950..=2100).contains(&d.year())) {
+        errors.push(FieldError::new(
+            field,
+            L10n::new("tahun harus 1950-2100", "year must be 1950-2100"),
+        ));
+    }
+}
+
+fn check_document(errors: &mut Vec<FieldError>, d: &Document) {
+    if !(d.url.starts_with("https://") || d.url.starts_with("http://")) || d.url.len() > 2000 {
+        errors.push(FieldError::new(
+            "document.url",
+            L10n::new("harus URL http(s)", "must be an http(s) URL"),
+        ));
+    }
+    if d.sha256.len() != 64 || !d.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        errors.push(FieldError::new(
+            "document.sha256",
+            L10n::new("harus 64 digit heksadesimal", "must be 64 hex digits"),
+        ));
+    }
+}
+
+/// Turns the wire request into a validated `NewSanction`, applying the policy's defaults.
+pub fn validate(input: SanctionIn, state: &AppState) -> Result<NewSanction, ApiError> {
+    let nip = Nip::parse(&input.nip);
+    let mut errors = Vec::new();
+    let policy = &state.policy;
+    let d = &input.decision;
+    text(&mut errors, "decision.number", &d.number, 200);
+    plausible(&mut errors, "decision.date", Some(d.date));
+    plausible(&mut errors, "decision.received_date", d.received_date);
+    plausible(&mut errors, "effective_from", input.effective_from);
+    plausible(&mut errors, "effective_until", input.effective_until);
+    if d.received_date.is_some_and(|r| r < d.date) {
+        errors.push(FieldError::new(
+            "decision.received_date",
+            L10n::new(
+                "tidak boleh sebelum tanggal keputusan",
+                "cannot be before the decision date",
+            ),
+        ));
+    }
+    if policy.issuer(&d.issuer).is_none() {
+        let known: Vec<&str> = policy.doc.issuers.iter().map(|i| i.code.as_str()).collect();
+        errors.push(FieldError::new(
+            "decision.issuer",
+            L10n::same(format!(
+                "'{}' is not one of: {}",
+                d.issuer,
+                known.join(", ")
+            )),
+        ));
+    }
+    let sanction_type = policy.sanction_type(&input.type_code).cloned();
+    if sanction_type.is_none() {
+        errors.push(FieldError::new(
+            "type",
+            L10n::new(
+                format!(
+                    "'{}' bukan kode katalog hukuman (lihat GET /api/v1/catalogue)",
+                    input.type_code
+                ),
+                format!(
+                    "'{}' is not a sanction catalogue code (see GET /api/v1/catalogue)",
+                    input.type_code
+                ),
+            ),
+        ));
+    }
+    if let Some(doc) = &input.document {
+        check_document(&mut errors, doc);
+    }
+    let from = input
+        .effective_from
+        .or_else(|| d.received_date.map(|r| policy.effective_from_receipt(r)));
+    if from.is_none() {
+        errors.push(FieldError::new(
+            "effective_from",
+            L10n::new(
+                "wajib diisi bila decision.received_date tidak ada",
+                "is required when decision.received_date is absent",
+            ),
+        ));
+    }
+    if input.effective_until.is_some() && input.duration_months.is_some() {
+        errors.push(FieldError::new(
+            "duration_months",
+            L10n::new(
+                "kirim effective_until atau duration_months, bukan keduanya",
+                "send effective_until or duration_months, not both",
+            ),
+        ));
+    }
+    if input.duration_months.is_some_and(|m| m > 600) {
+        errors.push(FieldError::new(
+            "duration_months",
+            L10n::new("paling banyak 600", "at most 600"),
+        ));
+    }
+    let until = match (from, &sanction_type) {
+        (Some(from), Some(t)) => input.effective_until.map(Some).unwrap_or_else(|| {
+            match (input.duration_months, t.duration) {
+                (Some(m), _) => Some(add_months(from, m)),
+                (None, DefaultDuration::Months(m)) => Some(add_months(from, m)),
+                (None, DefaultDuration::None) => Some(from),
+                (None, DefaultDuration::Terminal) => None,
+            }
+        }),
+        _ => None,
+    };
+    let period = from.and_then(|f| match Period::new(f, until) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.push(FieldError::new(
+                "effective_until",
+                L10n::new(
+                    format!(
+                        "effective_until {} sebelum effective_from {}",
+                        e.until, e.from
+                    ),
+                    e.to_string(),
+                ),
+            ));
+            None
+        }
+    });
+    match &nip {
+        Err(e) if errors.is_empty() => {
+            return Err(ApiError::new(ErrorCode::InvalidNip)
+                .detail(e.message())
+                .with_field("nip"))
+        }
+        Err(e) => errors.insert(0, FieldError::new("nip", e.message())),
+        Ok(_) => {}
+    }
+    ok_or_invalid(errors)?;
+    let sanction_type = sanction_type.expect("checked above");
+    Ok(NewSanction {
+        nip: nip.expect("checked above"),
+        blocked_purposes: input
+            .blocked_purposes
+            .unwrap_or_else(|| sanction_type.default_blocked_purposes.clone()),
+        sanction_type,
+        decision: DecisionRef {
+            number: d.number.trim().to_string(),
+            date: d.date,
+            received_date: d.received_date,
+            issuer: d.issuer.clone(),
+            issuer_agency: d.issuer_agency.clone(),
+            legal_basis: d.legal_basis.clone(),
+        },
+        violation: input.violation.map(|v| json!(v)),
+        period: period.expect("checked above"),
+        document: input.document.map(|v| json!(v)),
+        supersedes: None,
+    })
+}
+
+/// Record a sanction decision.
+#[utoipa::path(post, path = "/api/v1/sanctions", tag = "sanctions", request_body = SanctionIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same body")),
+    responses((status = 201, body = SanctionOut, description = "Recorded"),
+               (status = 200, body = SanctionOut, description = "The same decision with the same content was recorded before"),
+               (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+               (status = 409, body = crate::error::Problem, description = "duplicate_decision")),
+    security(("bearer" = ["sanctions:write"])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: IdempotencyKey,
+    body: ApiJson<SanctionIn>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::SanctionsWrite)?;
+    let fp = Fingerprint::new(&who.sub, key.0, "POST /api/v1/sanctions", &body.value);
+    let new = validate(body.body, &state)?;
+    let (clock, tz) = (state.clock, state.tz);
+    let reply = db::run(&state.pool, move |c| {
+        run_write(c, fp.as_ref(), clock.now_naive(), |c| {
+            let (row, created) = svc::record(c, &new, &who, clock.now_naive(), clock.today(tz))?;
+            Ok(Reply {
+                status: if created { 201 } else { 200 },
+                location: Some(format!("/api/v1/sanctions/{}", row.id)),
+                body: json!(SanctionOut::from_row(&row, clock.today(tz))),
+            })
+        })
+    })
+    .await?;
+    Ok(write_reply(reply))
+}
+
+/// One sanction.
+#[utoipa::path(get, path = "/api/v1/sanctions/{id}", tag = "sanctions",
+    params(("id" = String, Path)),
+    responses((status = 200, body = SanctionOut), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = ["registry:read"])))]
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::RegistryRead)?;
+    let id = id.into_inner();
+    let row = db::run(&state.pool, move |c| Ok(db::sanctions::find(c, &id)?)).await?;
+    let row = row.ok_or_else(svc::sanction_not_found)?;
+    Ok(reply(&SanctionOut::from_row(&row, state.today())))
+}
+
+/// Sanctions, filtered, cursor-paginated (oldest first).
+#[utoipa::path(get, path = "/api/v1/sanctions", tag = "sanctions", params(ListParams),
+    responses((status = 200, body = SanctionPage), (status = 400, body = crate::error::Problem)),
+    security(("bearer" = ["registry:read"])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Principal,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::RegistryRead)?;
+    let mut q = Query::new(&req);
+    let nip = q
+        .string("nip")
+        .map(|n| Nip::parse(&n).map(|n| n.as_str().to_string()));
+    let nip = match nip {
+        Some(Err(e)) => {
+            return Err(ApiError::new(ErrorCode::InvalidNip)
+                .detail(e.message())
+                .with_field("nip"))
+        }
+        Some(Ok(n)) => Some(n),
+        None => None,
+    };
+    let filter = db::sanctions::ListFilter {
+        nip,
+        issuer: q.string("issuer"),
+        status: q.parsed("status"),
+        after: q.string("cursor"),
+        limit: q.limit(),
+    };
+    q.finish()?;
+    let today = state.today();
+    let limit = filter.limit as usize;
+    let rows = db::run(&state.pool, move |c| {
+        let mut f = filter;
+        f.limit += 1;
+        Ok(db::sanctions::list(c, &f, today)?)
+    })
+    .await?;
+    let next_cursor = (rows.len() > limit).then(|| rows[limit - 1].id.clone());
+    let items = rows
+        .iter()
+        .take(limit)
+        .map(|r| SanctionOut::from_row(r, today))
+        .collect();
+    Ok(reply(&SanctionPage { items, next_cursor }))
+}
+
+/// Checks every lifecycle request makes: a reference number, and a date not in the future.
+fn reference_errors(
+    reference: &Reference,
+    date_field: &str,
+    date: NaiveDate,
+    today: NaiveDate,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    text(&mut errors, "reference.number", &reference.number, 200);
+    if date > today {
+        errors.push(FieldError::new(
+            date_field,
+            L10n::new("tidak boleh di masa depan", "cannot be in the future"),
+        ));
+    }
+    errors
+}
+
+fn ok_or_invalid(errors: Vec<FieldError>) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// The idempotency fingerprint of a lifecycle request on sanction `id`.
+fn lifecycle_fingerprint(
+    who: &Principal,
+    key: IdempotencyKey,
+    action: &str,
+    id: &str,
+    body: &serde_json::Value,
+) -> Option<Fingerprint> {
+    Fingerprint::new(
+        &who.sub,
+        key.0,
+        &format!("POST /api/v1/sanctions/{{id}}/{action} {id}"),
+        body,
+    )
+}
+
+/// Runs one lifecycle move as an idempotent write and answers with the sanction after it.
+async fn lifecycle_write<F>(
+    state: &AppState,
+    who: Principal,
+    fp: Option<Fingerprint>,
+    change: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: Fn(
+            &mut db::AnyConnection,
+            &Principal,
+            chrono::NaiveDateTime,
+        ) -> Result<SanctionRow, ApiError>
+        + Send
+        + 'static,
+{
+    let (clock, tz) = (state.clock, state.tz);
+    let reply = db::run(&state.pool, move |c| {
+        run_write(c, fp.as_ref(), clock.now_naive(), |c| {
+            let row = change(c, &who, clock.now_naive())?;
+            Ok(Reply {
+                status: 200,
+                location: None,
+                body: json!(SanctionOut::from_row(&row, clock.today(tz))),
+            })
+        })
+    })
+    .await?;
+    Ok(write_reply(reply))
+}
+
+/// End a scheduled or active sanction early.
+#[utoipa::path(post, path = "/api/v1/sanctions/{id}/lift", tag = "sanctions", request_body = LiftIn,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = SanctionOut), (status = 404, body = crate::error::Problem),
+               (status = 409, body = crate::error::Problem, description = "invalid_transition")),
+    security(("bearer" = ["sanctions:write"])))]
+pub async fn lift(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: IdempotencyKey,
+    id: web::Path<String>,
+    body: ApiJson<LiftIn>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::SanctionsWrite)?;
+    let (id, today) = (id.into_inner(), state.today());
+    let fp = lifecycle_fingerprint(&who, key, "lift", &id, &body.value);
+    let input = body.body;
+    let on = input.effective_on.unwrap_or(today);
+    ok_or_invalid(reference_errors(
+        &input.reference,
+        "effective_on",
+        on,
+        today,
+    ))?;
+    let details = json!({ "reason": input.reason, "reference": input.reference, "note": input.note, "effective_on": on });
+    lifecycle_write(&state, who, fp, move |c, who, now| {
+        svc::lift(c, &id, on, details.clone(), who, now, today)
+    })
+    .await
+}
+
+/// Annul a sanction (BPASN or a court); it stays in the history and counts nowhere.
+#[utoipa::path(post, path = "/api/v1/sanctions/{id}/annul", tag = "sanctions", request_body = AnnulIn,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = SanctionOut), (status = 404, body = crate::error::Problem),
+               (status = 409, body = crate::error::Problem, description = "invalid_transition")),
+    security(("bearer" = ["sanctions:write"])))]
+pub async fn annul(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: IdempotencyKey,
+    id: web::Path<String>,
+    body: ApiJson<AnnulIn>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::SanctionsWrite)?;
+    let (id, today) = (id.into_inner(), state.today());
+    let fp = lifecycle_fingerprint(&who, key, "annul", &id, &body.value);
+    let input = body.body;
+    let mut errors = Vec::new();
+    text(
+        &mut errors,
+        "reference.number",
+        &input.reference.number,
+        200,
+    );
+    text(
+        &mut errors,
+        "reference.issuer",
+        &input.reference.issuer,
+        100,
+    );
+    text(&mut errors, "reason", &input.reason, 2000);
+    ok_or_invalid(errors)?;
+    let details = json!({ "reference": input.reference, "reason": input.reason });
+    lifecycle_write(&state, who, fp, move |c, who, now| {
+        svc::annul(c, &id, details.clone(), who, now, today)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealIn {
+    pub kind: AppealKind,
+    pub filed_on: NaiveDate,
+    pub reference: Reference,
+}
+
+/// The sanction an appeal decision puts in place of the appealed one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplacementIn {
+    #[serde(rename = "type")]
+    pub type_code: String,
+    /// Default: the appealed sanction's `effective_from`.
+    pub effective_from: Option<NaiveDate>,
+    pub effective_until: Option<NaiveDate>,
+    pub duration_months: Option<u32>,
+    pub blocked_purposes: Option<Vec<Purpose>>,
+    /// Default: `BPASN` for a banding, the appealed decision's issuer for a keberatan.
+    pub issuer: Option<String>,
+    pub legal_basis: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealDecisionIn {
+    pub outcome: AppealOutcome,
+    pub decided_on: NaiveDate,
+    pub reference: Reference,
+    /// Required for `reduced`, `increased` and `changed`; refused otherwise.
+    pub replacement: Option<ReplacementIn>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppealDecisionOut {
+    /// The appealed sanction after the decision.
+    pub sanction: SanctionOut,
+    /// The new sanction that supersedes it, for reduced, increased and changed outcomes.
+    pub replacement: Option<SanctionOut>,
+}
+
+/// File an appeal (keberatan or banding) against a scheduled or active sanction.
+#[utoipa::path(post, path = "/api/v1/sanctions/{id}/appeal", tag = "sanctions", request_body = AppealIn,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = SanctionOut), (status = 404, body = crate::error::Problem),
+               (status = 409, body = crate::error::Problem, description = "invalid_transition")),
+    security(("bearer" = ["sanctions:write"])))]
+pub async fn appeal(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: IdempotencyKey,
+    id: web::Path<String>,
+    body: ApiJson<AppealIn>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::SanctionsWrite)?;
+    let (id, today) = (id.into_inner(), state.today());
+    let fp = lifecycle_fingerprint(&who, key, "appeal", &id, &body.value);
+    let input = body.body;
+    ok_or_invalid(reference_errors(
+        &input.reference,
+        "filed_on",
+        input.filed_on,
+        today,
+    ))?;
+    let filed_on = input.filed_on;
+    let details = json!({ "kind": input.kind, "filed_on": filed_on, "reference": input.reference });
+    lifecycle_write(&state, who, fp, move |c, who, now| {
+        svc::appeal(c, &id, filed_on, details.clone(), who, now, today)
+    })
+    .await
+}
+
+/// The wire request for a replacement: the appealed sanction's facts, the decision's reference.
+fn replacement_request(
+    old: &SanctionRow,
+    kind: Option<AppealKind>,
+    r: &ReplacementIn,
+    reference: &Reference,
+) -> SanctionIn {
+    let issuer = r.issuer.clone().unwrap_or_else(|| match kind {
+        Some(AppealKind::Banding) => "BPASN".to_string(),
+        _ => old.issuer.clone(),
+    });
+    SanctionIn {
+        nip: old.nip.clone(),
+        decision: DecisionIn {
+            number: reference.number.clone(),
+            date: reference.date,
+            received_date: None,
+            issuer,
+            issuer_agency: old.issuer_agency.clone(),
+            legal_basis: r.legal_basis.clone(),
+        },
+        type_code: r.type_code.clone(),
+        violation: old
+            .violation
+            .as_deref()
+            .and_then(|v| serde_json::from_str(v).ok()),
+        effective_from: Some(r.effective_from.unwrap_or(old.effective_from)),
+        effective_until: r.effective_until,
+        duration_months: r.duration_months,
+        blocked_purposes: r.blocked_purposes.clone(),
+        document: None,
+    }
+}
+
+fn prefix_fields(e: ApiError, prefix: &str) -> ApiError {
+    let errors = e
+        .errors
+        .into_iter()
+        .map(|f| FieldError::new(format!("{prefix}.{}", f.field), f.message))
+        .collect();
+    ApiError::validation(errors)
+}
+
+/// Record the decision on an appeal: upheld, annulled, or a replacement that supersedes it.
+#[utoipa::path(post, path = "/api/v1/sanctions/{id}/appeal/decision", tag = "sanctions", request_body = AppealDecisionIn,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = AppealDecisionOut), (status = 404, body = crate::error::Problem),
+               (status = 409, body = crate::error::Problem, description = "invalid_transition: no appeal is pending")),
+    security(("bearer" = ["sanctions:write"])))]
+pub async fn appeal_decision(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: IdempotencyKey,
+    id: web::Path<String>,
+    body: ApiJson<AppealDecisionIn>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::SanctionsWrite)?;
+    let (id, today) = (id.into_inner(), state.today());
+    let fp = lifecycle_fingerprint(&who, key, "appeal/decision", &id, &body.value);
+    let input = body.body;
+    let mut errors = reference_errors(&input.reference, "decided_on", input.decided_on, today);
+    let replaces = matches!(
+        input.outcome,
+        AppealOutcome::Reduced | AppealOutcome::Increased | AppealOutcome::Changed
+    );
+    if replaces != input.replacement.is_some() {
+        errors.push(FieldError::new("replacement", L10n::new(
+            "wajib untuk reduced, increased dan changed; tidak boleh untuk upheld dan annulled",
+            "is required for reduced, increased and changed, and refused for upheld and annulled",
+        )));
+    }
+    ok_or_invalid(errors)?;
+    let details = json!({ "outcome": input.outcome, "decided_on": input.decided_on, "reference": input.reference });
+    let (st, clock) = (state.clone(), state.clock);
+    let reply = db::run(&state.pool, move |c| {
+        run_write(c, fp.as_ref(), clock.now_naive(), |c| {
+            let old = svc::load_under_appeal(c, &id, &who, today)?;
+            let kind = old
+                .appeal
+                .as_deref()
+                .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
+                .and_then(|a| a["kind"].as_str().and_then(|k| k.parse().ok()));
+            let replacement = match &input.replacement {
+                None => None,
+                Some(r) => Some(
+                    validate(replacement_request(&old, kind, r, &input.reference), &st)
+                        .map_err(|e| prefix_fields(e, "replacement"))?,
+                ),
+            };
+            let replacement = replacement.map(|mut n| {
+                n.supersedes = Some(old.id.clone());
+                n
+            });
+            let decision = svc::AppealDecision {
+                outcome: input.outcome,
+                details: details.clone(),
+                replacement,
+            };
+            let (after, new) =
+                svc::decide_appeal(c, old, decision, &who, clock.now_naive(), today)?;
+            let out = AppealDecisionOut {
+                sanction: SanctionOut::from_row(&after, today),
+                replacement: new.map(|n| SanctionOut::from_row(&n, today)),
+            };
+            Ok(Reply {
+                status: 200,
+                location: None,
+                body: json!(out),
+            })
+        })
+    })
+    .await?;
+    Ok(write_reply(reply))
+}

@@ -1,0 +1,8 @@
+//! Workflows: each runs on one connection inside one transaction, called from a handler
+//! through `db::run`.
+
+pub mod bkn;
+pub mod eligibility;
+pub mod idempotency;
+pub mod sanctions;
+pub mod snapshot;

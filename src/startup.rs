@@ -1,0 +1,181 @@
+//! Building and running the application: testable with port 0, thin `main`.
+
+use crate::auth::{keys, Verifier};
+use crate::config::{Clock, Settings};
+use crate::db::{self, Backend, Pool};
+use crate::domain::policy::Policy;
+use crate::error::ApiError;
+use crate::jobs::{spawn_scheduler, JobSchedule, Runner};
+use crate::telemetry;
+use actix_web::dev::Server;
+use actix_web::{middleware::from_fn, web, App, HttpServer};
+use anyhow::Context;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// Shared by every handler through `web::Data`.
+pub struct AppState {
+    pub pool: Pool,
+    pub policy: Arc<Policy>,
+    pub verifier: Arc<Verifier>,
+    pub clock: Clock,
+    pub tz: Tz,
+    pub backend: Backend,
+    pub jobs: Vec<JobSchedule>,
+    pub runner: Runner,
+}
+
+impl AppState {
+    /// Today in the configured zone.
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today(self.tz)
+    }
+}
+
+pub fn load_policy(settings: &Settings) -> anyhow::Result<Policy> {
+    match &settings.policy_file {
+        None => Ok(Policy::embedded_default()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read ASN_POLICY_FILE {}", path.display()))?;
+            Policy::from_json(&text).with_context(|| format!("ASN_POLICY_FILE {}", path.display()))
+        }
+    }
+}
+
+/// The HS256 secret in force: configured, or the development one in the data directory.
+/// `Ok(None)` when only public keys are configured.
+pub fn hs256_secret(settings: &Settings) -> anyhow::Result<Option<(String, bool)>> {
+    match (&settings.jwt.secret, &settings.jwt.keys_file) {
+        (Some(s), _) => Ok(Some((s.clone(), false))),
+        (None, Some(_)) => Ok(None),
+        (None, None) => keys::dev_secret(&settings.data_dir).map(Some),
+    }
+}
+
+pub fn build_verifier(settings: &Settings) -> anyhow::Result<(Verifier, bool)> {
+    let mut list = Vec::new();
+    let mut generated = false;
+    if let Some((secret, created)) = hs256_secret(settings)? {
+        list.push(keys::hs256(secret.as_bytes()));
+        generated = created;
+    }
+    if let Some(path) = &settings.jwt.keys_file {
+        list.extend(keys::load_file(path)?);
+    }
+    Ok((
+        Verifier::new(
+            list,
+            settings.jwt.issuer.clone(),
+            settings.jwt.audience.clone(),
+        ),
+        generated,
+    ))
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Migrates the database, loads policy and keys, binds the listener. Every failure is
+    /// a one-line error, never a panic.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let url = settings.database.clone();
+        let applied = web::block(move || db::migrate(&url))
+            .await?
+            .with_context(|| {
+                format!(
+                    "cannot use the database at {}",
+                    settings.database.redacted()
+                )
+            })?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "migrations applied");
+        }
+        let policy = Arc::new(load_policy(&settings)?);
+        let (verifier, generated) = build_verifier(&settings)?;
+        if generated {
+            eprintln!(
+                "asn-eligibility: generated a development JWT secret in {}.\n  Get a token with: asn-eligibility token --scope \"registry:read eligibility:read sanctions:write bkn:push\"\n  (from a checkout: cargo run -- token --scope \"...\")",
+                settings.data_dir.display()
+            );
+            tracing::info!(
+                path = %settings.data_dir.join("jwt-secret").display(),
+                "generated a development JWT secret; mint a token with: asn-eligibility token --scope \"registry:read eligibility:read sanctions:write bkn:push\""
+            );
+        }
+        let url = settings.database.clone();
+        let pool_settings = settings.pool.clone();
+        let pool = web::block(move || db::build_pool(&url, &pool_settings))
+            .await?
+            .with_context(|| {
+                format!(
+                    "cannot open a connection pool to {}",
+                    settings.database.redacted()
+                )
+            })?;
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let runner = Runner {
+            pool: pool.clone(),
+            clock: settings.clock,
+            tz: settings.timezone,
+            batch_size: settings.job_batch_size,
+        };
+        spawn_scheduler(runner.clone(), settings.jobs.clone());
+        let state = web::Data::new(AppState {
+            jobs: settings.jobs.clone(),
+            runner,
+            pool,
+            policy,
+            verifier: Arc::new(verifier),
+            clock: settings.clock,
+            tz: settings.timezone,
+            backend: settings.database.backend,
+        });
+        tracing::info!(
+            port,
+            backend = settings.database.backend.as_str(),
+            database = %settings.database.redacted(),
+            policy_version = state.policy.version(),
+            algorithms = ?state.verifier.algorithms(),
+            "asn-eligibility listening"
+        );
+        let max_body = settings.max_body_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(max_body))
+                .wrap(from_fn(telemetry::request_context))
+                .configure(crate::routes::configure)
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?;
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        let server = server.run();
+        Ok(Application { port, server })
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found())
+}

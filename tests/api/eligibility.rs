@@ -1,0 +1,190 @@
+use crate::both;
+use serde_json::json;
+
+both!(unknown_and_invalid_nips_are_never_eligible, |app| {
+    let r = app.eligibility(NIP, "promotion", "2026-11-23").await;
+    assert_eq!((r.status, r.code()), (404, "asn_not_found"));
+    let r = app
+        .eligibility("19850330201001100", "promotion", "2026-11-23")
+        .await;
+    assert_eq!((r.status, r.code()), (400, "invalid_nip"));
+    let r = app.get(&format!("/api/v1/asn/{NIP}/eligibility")).await;
+    assert_eq!((r.status, r.fields()), (400, vec!["purpose".to_string()]));
+    let r = app
+        .get(&format!(
+            "/api/v1/asn/{NIP}/eligibility?purpose=flying&as_of=2024-02-30"
+        ))
+        .await;
+    assert_eq!(r.fields(), vec!["purpose", "as_of"]);
+});
+
+both!(a_running_sanction_and_the_jpt_look_back, |app| {
+    app.upsert_profile(NIP, "3315", "active").await;
+    let s = app
+        .record(&sanction(
+            NIP,
+            "800/123/BKPSDM/2024",
+            "PP94_S3",
+            "2024-03-25",
+        ))
+        .await;
+    let r = app.eligibility(NIP, "jpt_selection", "2024-06-01").await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        (r.body["outcome"].as_str(), r.body["eligible"].as_bool()),
+        (Some("ineligible"), Some(false))
+    );
+    let reasons = r.body["reasons"].as_array().unwrap();
+    assert_eq!(reasons[0]["code"], "active_sanction");
+    assert_eq!(reasons[0]["until"], "2025-03-25");
+    assert_eq!(reasons[0]["sanction_id"], s.body["id"]);
+    assert_eq!(reasons[0]["decision_number"], "800/123/BKPSDM/2024");
+    assert_eq!(reasons[0]["legal_basis"], "PP 94/2021 Pasal 8 ayat (3)");
+    assert!(
+        reasons[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Sedang menjalani"),
+        "Indonesian by default"
+    );
+    assert_eq!(reasons[1]["code"], "disciplinary_history");
+    assert_eq!(r.body["eligible_from"], "2027-03-25");
+    assert_eq!(r.body["policy_version"], "2026-11-23.3");
+    // Promotion has no look-back: free when the sanction ends.
+    let p = app.eligibility(NIP, "promotion", "2024-06-01").await;
+    assert_eq!(p.body["eligible_from"], "2025-03-25");
+    let later = app.eligibility(NIP, "promotion", "2025-03-25").await;
+    assert_eq!(
+        (
+            later.body["outcome"].as_str(),
+            later.body["eligible"].as_bool()
+        ),
+        (Some("eligible"), Some(true))
+    );
+    assert_eq!(later.body["reasons"], json!([]));
+    // as_of defaults to today (2026-11-23 in Jakarta): look-back still counts.
+    let today = app
+        .get(&format!(
+            "/api/v1/asn/{NIP}/eligibility?purpose=jpt_selection"
+        ))
+        .await;
+    assert_eq!(today.body["as_of"], "2026-11-23");
+    assert_eq!(today.body["reasons"][0]["code"], "disciplinary_history");
+});
+
+both!(an_unknown_status_is_undetermined, |app| {
+    app.record(&sanction(NIP, "u-1", "PP94_R1", "2024-01-01"))
+        .await;
+    let r = app.eligibility(NIP, "promotion", "2026-11-23").await;
+    assert_eq!(
+        (r.body["outcome"].as_str(), r.body["eligible"].as_bool()),
+        (Some("undetermined"), Some(false))
+    );
+    assert_eq!(r.body["reasons"][0]["code"], "status_unknown");
+});
+
+both!(decisions_are_stored_and_read_back, |app| {
+    app.upsert_profile(NIP, "3315", "active").await;
+    app.record(&sanction(NIP, "r-1", "PP94_B1", "2026-06-01"))
+        .await;
+    let r = app
+        .send(
+            app.request(
+                reqwest::Method::GET,
+                &format!("/api/v1/asn/{NIP}/eligibility?purpose=transfer&as_of=2026-11-23"),
+            )
+            .bearer_auth(app.token("eligibility:read"))
+            .header("Accept-Language", "en"),
+        )
+        .await;
+    assert!(r.body["reasons"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Serving the sanction"));
+    let id = r.body["decision_id"].as_str().unwrap();
+    let back = app
+        .send(
+            app.request(
+                reqwest::Method::GET,
+                &format!("/api/v1/eligibility/decisions/{id}"),
+            )
+            .bearer_auth(app.token("eligibility:read"))
+            .header("Accept-Language", "en"),
+        )
+        .await;
+    assert_eq!(back.body, r.body, "the decision exactly as given");
+    // A sanction annulled later does not rewrite a given decision.
+    let list = app.get("/api/v1/sanctions").await;
+    let sid = list.body["items"][0]["id"].as_str().unwrap();
+    app.post(&format!("/api/v1/sanctions/{sid}/annul"), &json!({"reference": {"number": "X", "date": "2026-11-22", "issuer": "Court"}, "reason": "r"})).await;
+    let still = app
+        .get(&format!("/api/v1/eligibility/decisions/{id}"))
+        .await;
+    assert_eq!(still.body["outcome"], "ineligible");
+    let missing = app.get("/api/v1/eligibility/decisions/nope").await;
+    assert_eq!((missing.status, missing.code()), (404, "not_found"));
+    let forbidden = app
+        .send(
+            app.request(
+                reqwest::Method::GET,
+                &format!("/api/v1/eligibility/decisions/{id}"),
+            )
+            .bearer_auth(app.token("registry:read")),
+        )
+        .await;
+    assert_eq!(forbidden.status, 403);
+});
+
+both!(batch_answers_in_order_with_item_errors, |app| {
+    let clean = "199001012015032001";
+    app.upsert_profile(NIP, "3315", "active").await;
+    app.upsert_profile(clean, "3315", "active").await;
+    app.record(&sanction(NIP, "b-1", "PP94_S3", "2026-06-01"))
+        .await;
+    let r = app
+        .post(
+            "/api/v1/eligibility/batch",
+            &json!({
+                "purpose": "promotion", "as_of": "2026-11-23",
+                "nips": [NIP, "123", clean, "198001012005011003", NIP]
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let results = r.body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 5);
+    assert_eq!(results[0]["outcome"], "ineligible");
+    assert_eq!(
+        (
+            results[1]["nip"].as_str(),
+            results[1]["error"]["code"].as_str()
+        ),
+        (Some("123"), Some("invalid_nip"))
+    );
+    assert_eq!(results[2]["outcome"], "eligible");
+    assert_eq!(results[3]["error"]["code"], "asn_not_found");
+    assert_eq!(results[4]["outcome"], "ineligible");
+    assert_ne!(results[0]["decision_id"], results[4]["decision_id"]);
+    let stored = app
+        .get(&format!(
+            "/api/v1/eligibility/decisions/{}",
+            results[2]["decision_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(stored.body["nip"], clean);
+    let too_many: Vec<String> = (0..1001).map(|_| NIP.to_string()).collect();
+    let r = app
+        .post(
+            "/api/v1/eligibility/batch",
+            &json!({"purpose": "promotion", "nips": too_many}),
+        )
+        .await;
+    assert_eq!((r.status, r.fields()), (400, vec!["nips".to_string()]));
+    let r = app
+        .post(
+            "/api/v1/eligibility/batch",
+            &json!({"purpose": "nap", "nips": [NIP]}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["purpose"]);
+});

@@ -1,0 +1,371 @@
+//! `TestApp`: the real server on port 0 against a fresh database (a temp SQLite file, or a
+//! fresh PostgreSQL schema dropped afterwards), with a token minter and request helpers.
+
+use asn_eligibility::auth::{mint, MintRequest};
+use asn_eligibility::config::{Clock, Settings, Source};
+use asn_eligibility::startup::Application;
+use chrono::{DateTime, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use serde_json::Value;
+use std::sync::Once;
+
+pub const SECRET: &str = "test-secret-0123456789-0123456789-abcdef";
+pub const ALL_SCOPES: &str =
+    "sanctions:write registry:read eligibility:read bkn:push jobs:run webhooks:manage audit:read";
+/// "Now" for every test: 2026-11-23 10:00 in Jakarta.
+pub const NOW: &str = "2026-11-23T03:00:00Z";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn admin() -> PgConnection {
+    PgConnection::establish(&admin_url()).unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL tests need a server at {} (set TEST_DATABASE_URL): {e}. \
+             Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+            admin_url()
+        )
+    })
+}
+
+static SWEEP: Once = Once::new();
+
+/// Drops test schemas left by runs that died more than two hours ago.
+fn sweep_leftovers() {
+    SWEEP.call_once(|| {
+        let cutoff = Utc::now().timestamp() - 7200;
+        let sql = format!(
+            "DO $$ DECLARE s text; BEGIN FOR s IN SELECT nspname FROM pg_namespace \
+             WHERE nspname ~ '^t_[0-9]+_' AND split_part(nspname, '_', 2)::bigint < {cutoff} \
+             LOOP EXECUTE 'DROP SCHEMA ' || quote_ident(s) || ' CASCADE'; END LOOP; END $$;"
+        );
+        admin().batch_execute(&sql).expect("sweep old test schemas");
+    });
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    pub database_url: String,
+    pub schema: Option<String>,
+    handle: Option<actix_web::dev::ServerHandle>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// The problem's stable `code`.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+    pub fn fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        TestApp::spawn_inner(backend, None, tweak).await
+    }
+
+    /// A second instance on this one's database, its clock at `now`: two instances side by
+    /// side, or the same service after days of downtime. Drop it before its elder.
+    pub async fn sibling(&self, now: &str, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        let clock = Clock::Fixed(now.parse::<DateTime<Utc>>().unwrap());
+        TestApp::spawn_inner(self.backend, Some(self.database_url.clone()), move |s| {
+            s.clock = clock;
+            tweak(s)
+        })
+        .await
+    }
+
+    async fn spawn_inner(
+        backend: Backend,
+        shared: Option<String>,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, schema) = match (backend, shared) {
+            (_, Some(url)) => (url, None),
+            (backend, None) => match backend {
+                Backend::Sqlite => (
+                    format!("sqlite://{}", dir.path().join("test.db").display()),
+                    None,
+                ),
+                Backend::Postgres => {
+                    sweep_leftovers();
+                    let schema = format!(
+                        "t_{}_{}",
+                        Utc::now().timestamp(),
+                        uuid::Uuid::new_v4().simple()
+                    );
+                    admin()
+                        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+                        .expect("create test schema");
+                    let sep = if admin_url().contains('?') { '&' } else { '?' };
+                    (
+                        format!(
+                            "{}{sep}options=-csearch_path%3D{schema}&application_name={schema}",
+                            admin_url()
+                        ),
+                        Some(schema),
+                    )
+                }
+            },
+        };
+        let data_dir = dir.path().join("data").display().to_string();
+        let mut settings = Settings::from_source(&Source::from_pairs([
+            ("DATABASE_URL", database_url.as_str()),
+            ("ASN_BIND", "127.0.0.1:0"),
+            ("ASN_JWT_SECRET", SECRET),
+            ("ASN_DATA_DIR", data_dir.as_str()),
+            ("ASN_WORKERS", "2"),
+            ("ASN_DB_POOL_SIZE", "4"),
+            ("ASN_DB_TIMEOUT_MS", "3000"),
+        ]))
+        .expect("test settings");
+        settings.clock = Clock::Fixed(NOW.parse::<DateTime<Utc>>().unwrap());
+        tweak(&mut settings);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                match Application::build(settings).await {
+                    Ok(app) => {
+                        tx.send(Ok((app.port(), app.handle()))).unwrap();
+                        app.run_until_stopped().await.unwrap();
+                    }
+                    Err(e) => tx.send(Err(format!("{e:#}"))).unwrap(),
+                }
+            })
+        });
+        let (port, handle) = rx
+            .recv()
+            .expect("server thread")
+            .unwrap_or_else(|e| panic!("application failed to start: {e}"));
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            backend,
+            database_url,
+            schema,
+            handle: Some(handle),
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+
+    pub fn token(&self, scope: &str) -> String {
+        self.token_for(scope, None)
+    }
+
+    pub fn token_for(&self, scope: &str, agency: Option<&str>) -> String {
+        let now = Utc::now().timestamp() as u64;
+        mint(&MintRequest {
+            secret: SECRET.as_bytes(),
+            issuer: "asn-eligibility-dev",
+            audience: "asn-eligibility",
+            sub: "tester",
+            scope,
+            agency,
+            ttl_secs: 3600,
+            now_secs: now,
+        })
+        .unwrap()
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        let req = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(self.token(ALL_SCOPES));
+        self.send(req).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        let req = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .bearer_auth(self.token(ALL_SCOPES))
+            .json(body);
+        self.send(req).await
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.address))
+    }
+
+    /// Runs SQL directly against this test's database (to tamper, or to look).
+    pub fn sql(&self, sql: &str) {
+        let url = asn_eligibility::db::DatabaseUrl::parse(&self.database_url).unwrap();
+        let mut conn = asn_eligibility::db::establish(&url).expect("direct connection");
+        conn.batch_execute(sql).expect("direct SQL");
+    }
+
+    /// A number from a query that selects one BIGINT column named `n`.
+    pub fn count(&self, sql: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let url = asn_eligibility::db::DatabaseUrl::parse(&self.database_url).unwrap();
+        let mut conn = asn_eligibility::db::establish(&url).expect("direct connection");
+        diesel::sql_query(sql)
+            .get_result::<N>(&mut conn)
+            .expect("count query")
+            .n
+    }
+
+    /// Starts a job run through the API and waits until it ends; returns the finished run.
+    pub async fn run_job(&self, name: &str) -> Value {
+        let started = self
+            .post(&format!("/api/v1/jobs/{name}/run"), &serde_json::json!({}))
+            .await;
+        assert_eq!(started.status, 202, "{:?}", started.body);
+        let id = started.body["run_id"].as_str().unwrap().to_string();
+        self.wait_run(&id).await
+    }
+
+    pub async fn wait_run(&self, id: &str) -> Value {
+        for _ in 0..400 {
+            let run = self.get(&format!("/api/v1/jobs/runs/{id}")).await;
+            if run.body["outcome"] != "running" {
+                return run.body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("job run {id} did not finish in 10 s");
+    }
+
+    /// Ends every server connection to this test's PostgreSQL schema, as a restart would.
+    pub fn kill_pg_connections(&self) {
+        let schema = self.schema.as_ref().expect("PostgreSQL only");
+        admin()
+            .batch_execute(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{schema}'"
+            ))
+            .unwrap();
+    }
+
+    // ---- domain helpers ----
+
+    pub async fn record(&self, body: &Value) -> Resp {
+        self.post("/api/v1/sanctions", body).await
+    }
+
+    pub async fn upsert_profile(&self, nip: &str, agency: &str, status: &str) -> Resp {
+        let event = serde_json::json!({ "events": [{
+            "event_id": format!("ev-{nip}-{status}-{}", uuid::Uuid::new_v4()), "nip": nip,
+            "occurred_at": "2026-01-01T00:00:00Z", "type": "asn_upserted",
+            "data": { "name": "Test Person", "agency_code": agency, "agency_name": "Pemkab Test",
+                      "rank": "III/c", "position": "Analis", "employment_type": "PNS", "status": status } }]});
+        let r = self.post("/api/v1/bkn/updates", &event).await;
+        assert_eq!(r.body["results"][0]["outcome"], "applied", "{:?}", r.body);
+        r
+    }
+
+    pub async fn eligibility(&self, nip: &str, purpose: &str, as_of: &str) -> Resp {
+        self.get(&format!(
+            "/api/v1/asn/{nip}/eligibility?purpose={purpose}&as_of={as_of}"
+        ))
+        .await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            // Not on the test's own runtime: actix refuses a System inside it.
+            let _ =
+                std::thread::spawn(move || actix_web::rt::System::new().block_on(h.stop(false)))
+                    .join();
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        if let Some(schema) = &self.schema {
+            let _ = admin().batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+    }
+}
+
+pub const NIP: &str = "198503302010011002";
+
+/// A valid sanction body of api.md's example, with a decision number of the caller's.
+pub fn sanction(nip: &str, number: &str, type_code: &str, effective_from: &str) -> Value {
+    serde_json::json!({
+        "nip": nip,
+        "decision": { "number": number, "date": "2024-03-01", "received_date": "2024-03-04",
+                      "issuer": "PPK", "issuer_agency": "3315", "legal_basis": "PP 94/2021 Pasal 8 ayat (3)" },
+        "type": type_code,
+        "violation": { "category": "neutrality", "description": "Attended a campaign", "reference": "LHP-1" },
+        "effective_from": effective_from,
+    })
+}
+
+/// Runs a test body on SQLite and on PostgreSQL: `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::helpers::*;
+            async fn body($app: TestApp) $body
+            #[tokio::test]
+            async fn sqlite() {
+                body(TestApp::spawn(Backend::Sqlite).await).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                body(TestApp::spawn(Backend::Postgres).await).await
+            }
+        }
+    };
+}

@@ -1,0 +1,14 @@
+//! One integration-test binary: the real server, the real database, both backends.
+
+mod helpers;
+
+mod auth;
+mod bkn;
+mod eligibility;
+mod errors;
+mod jobs;
+mod lifecycle;
+mod operations;
+mod registry;
+mod sanctions;
+mod snapshot;

@@ -1,0 +1,228 @@
+use crate::both;
+use crate::helpers::{Backend, TestApp};
+use asn_eligibility::config::{Settings, Source};
+use asn_eligibility::startup::Application;
+
+both!(health_and_request_ids, |app| {
+    let live = app
+        .send(app.request(reqwest::Method::GET, "/health/live"))
+        .await;
+    assert_eq!(
+        (live.status, live.body["status"].as_str()),
+        (200, Some("ok"))
+    );
+    assert!(live.header("x-request-id").is_some_and(|id| id.len() >= 32));
+    let ready = app
+        .send(
+            app.request(reqwest::Method::GET, "/health/ready")
+                .header("X-Request-Id", "trace-42"),
+        )
+        .await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.header("x-request-id"), Some("trace-42"));
+    let catalogue = app.get("/api/v1/catalogue").await;
+    assert_eq!(catalogue.body["policy_version"], "2026-11-23.3");
+    assert_eq!(
+        catalogue.body["sanction_types"].as_array().unwrap().len(),
+        25
+    );
+    assert_eq!(
+        catalogue.body["rules"]["jpt_selection"]["lookback"][0]["years"],
+        3
+    );
+});
+
+both!(migrations_go_down_and_up_again, |app| {
+    let url = asn_eligibility::db::DatabaseUrl::parse(&app.database_url).unwrap();
+    asn_eligibility::db::redo_all(&url).expect("down and up");
+    assert!(
+        asn_eligibility::db::migrate(&url).unwrap().is_empty(),
+        "nothing left to apply"
+    );
+});
+
+/// A lost PostgreSQL connection is a 503, never SQL text; the next request recovers.
+#[tokio::test]
+async fn a_lost_database_is_503_then_recovers() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    app.upsert_profile(crate::helpers::NIP, "3315", "active")
+        .await;
+    app.kill_pg_connections();
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let r = app
+            .get(&format!("/api/v1/asn/{}", crate::helpers::NIP))
+            .await;
+        if r.status == 503 {
+            assert_eq!(r.code(), "service_unavailable");
+            let text = r.body.to_string().to_lowercase();
+            assert!(
+                !text.contains("select") && !text.contains("terminat"),
+                "{text}"
+            );
+        }
+        statuses.push(r.status);
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        *statuses.last().unwrap(),
+        200,
+        "broken connections leave the pool: {statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn start_up_against_an_unreachable_database_is_one_clear_error() {
+    let mut s = Settings::from_source(&Source::from_pairs([
+        ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
+        ("ASN_JWT_SECRET", crate::helpers::SECRET),
+    ]))
+    .unwrap();
+    s.bind = "127.0.0.1:0".into();
+    let err = Application::build(s).await.err().expect("start-up fails");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("cannot use the database at postgres://nobody@127.0.0.1:1/none"),
+        "{text}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_asn-eligibility"))
+        .arg("migrate")
+        .env(
+            "DATABASE_URL",
+            "postgresql://nobody:secret@127.0.0.1:1/none",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("asn-eligibility: cannot use the database"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("secret") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_committed_openapi_document_is_what_the_code_generates() {
+    let generated = asn_eligibility::openapi::document();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    if std::env::var("UPDATE_OPENAPI").is_ok() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test --test api openapi"
+    );
+}
+
+#[tokio::test]
+async fn the_served_openapi_document_lists_every_route() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let doc = app
+        .send(app.request(reqwest::Method::GET, "/openapi.json"))
+        .await;
+    let paths = doc.body["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/sanctions",
+        "/api/v1/sanctions/{id}/lift",
+        "/api/v1/asn/{nip}/eligibility",
+        "/api/v1/eligibility/batch",
+        "/api/v1/bkn/updates",
+        "/health/ready",
+    ] {
+        assert!(paths.contains_key(p), "{p}");
+    }
+    assert_eq!(
+        doc.body,
+        serde_json::from_str::<serde_json::Value>(&asn_eligibility::openapi::document()).unwrap()
+    );
+}
+
+#[test]
+fn the_token_command_mints_a_token_the_service_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_asn-eligibility"))
+        .args([
+            "token",
+            "--scope",
+            "registry:read",
+            "--agency",
+            "3315",
+            "--ttl",
+            "15m",
+        ])
+        .env("ASN_DATA_DIR", dir.path())
+        .env_remove("ASN_JWT_SECRET")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.path().join("jwt-secret").exists(),
+        "a development secret was generated"
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    let secret = std::fs::read_to_string(dir.path().join("jwt-secret")).unwrap();
+    let verifier = asn_eligibility::auth::Verifier::new(
+        vec![asn_eligibility::auth::keys::hs256(secret.trim().as_bytes())],
+        "asn-eligibility-dev".into(),
+        "asn-eligibility".into(),
+    );
+    let who = verifier.verify(token.trim()).expect("valid");
+    assert_eq!(who.agency.as_deref(), Some("3315"));
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_asn-eligibility"))
+        .args(["token", "--scope", "root"])
+        .env("ASN_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scope 'root'"));
+}
+
+/// With every pooled connection busy, a request waits `ASN_DB_TIMEOUT_MS`, then gets 503.
+#[tokio::test]
+async fn an_exhausted_pool_is_503() {
+    let app = TestApp::spawn_with(Backend::Postgres, |s| {
+        s.pool.max_size = 1;
+        s.pool.checkout_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
+    app.upsert_profile(crate::helpers::NIP, "3315", "active")
+        .await;
+    let url = app.database_url.clone();
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        use diesel::connection::SimpleConnection;
+        let mut c =
+            asn_eligibility::db::establish(&asn_eligibility::db::DatabaseUrl::parse(&url).unwrap())
+                .unwrap();
+        c.batch_execute("BEGIN; LOCK TABLE asn IN ACCESS EXCLUSIVE MODE;")
+            .unwrap();
+        locked_tx.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        c.batch_execute("COMMIT").unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let path = format!("/api/v1/asn/{}", crate::helpers::NIP);
+    let blocked = app.get(&path);
+    let waiting = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        app.get(&path).await
+    };
+    let (first, second) = tokio::join!(blocked, waiting);
+    holder.join().unwrap();
+    assert_eq!(
+        first.status, 200,
+        "the holder of the only connection finishes"
+    );
+    assert_eq!((second.status, second.code()), (503, "service_unavailable"));
+}
