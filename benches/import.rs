@@ -3,6 +3,7 @@
 //! 1. `psql \copy` into a bare table with the same columns (the reference),
 //! 2. `asn-eligibility`'s import into PostgreSQL (a scratch schema), then the same file again,
 //! 3. the same import into a temp SQLite file.
+//!
 //! Prints times, the ratio to `\copy`, and this process's peak RSS during each import.
 
 use asn_eligibility::db::{self, DatabaseUrl};
