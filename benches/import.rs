@@ -6,6 +6,7 @@
 //!
 //! Prints times, the ratio to `\copy`, and this process's peak RSS during each import.
 
+use asn_eligibility::audit::Actor;
 use asn_eligibility::db::{self, DatabaseUrl};
 use asn_eligibility::service::snapshot::{import_path, synthetic, Format, ImportReport};
 use diesel::connection::SimpleConnection;
@@ -32,8 +33,16 @@ fn timed_import(url: &DatabaseUrl, file: &std::path::Path) -> (Duration, f64, Im
     reset_peak_rss();
     let started = Instant::now();
     let now = chrono::Utc::now().naive_utc();
-    let report =
-        import_path(&mut conn, file, Format::Csv, now, now.date(), |_| {}).expect("import");
+    let report = import_path(
+        &mut conn,
+        &Actor::system("bench", None),
+        file,
+        Format::Csv,
+        now,
+        now.date(),
+        |_| {},
+    )
+    .expect("import");
     (started.elapsed(), peak_rss_mib(), report)
 }
 

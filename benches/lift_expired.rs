@@ -3,6 +3,7 @@
 //! schema) and on a temp SQLite file. Prints time, rate and peak RSS of the run; a second,
 //! ten times smaller run shows whether memory grows with N.
 
+use asn_eligibility::audit::Actor;
 use asn_eligibility::config::Clock;
 use asn_eligibility::db::{self, DatabaseUrl, PoolSettings};
 use asn_eligibility::jobs::{Job, Runner};
@@ -69,7 +70,9 @@ fn run(url: &DatabaseUrl, n: usize) -> (Duration, i64, u64) {
     };
     reset_peak_rss();
     let started = Instant::now();
-    let done = runner.run_now(Job::LiftExpired, "bench").expect("run");
+    let done = runner
+        .run_now(Job::LiftExpired, "bench", &Actor::system("bench", None))
+        .expect("run");
     let elapsed = started.elapsed();
     assert_eq!(done.outcome, "succeeded", "{:?}", done.error);
     (elapsed, done.processed, peak_rss_kib())

@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `token`, `openapi`.
+//! The command line: `serve` (default), `migrate`, `token`, `openapi`, `import`, `run-job`,
+//! `verify-audit`.
 
 use crate::auth::{mint, parse_ttl, MintRequest, Scope};
 use crate::config::Settings;
@@ -49,6 +50,8 @@ pub enum Command {
     },
     /// Run a job now, to the end: lift_expired or activate_scheduled.
     RunJob { name: String },
+    /// Walk the audit trail's hash chain; exits 1 and names the first bad row if it breaks.
+    VerifyAudit,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -89,8 +92,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Openapi => print!("{}", crate::openapi::document()),
         Command::RunJob { name } => run_job(&name)?,
         Command::Import { file, format } => import(&file, format.as_deref())?,
+        Command::VerifyAudit => verify_audit()?,
     }
     Ok(())
+}
+
+/// Prints the verification as JSON; a broken chain is an error (exit 1).
+fn verify_audit() -> anyhow::Result<()> {
+    let settings = Settings::load()?;
+    let mut conn = crate::db::establish(&settings.database).with_context(|| {
+        format!(
+            "cannot use the database at {}",
+            settings.database.redacted()
+        )
+    })?;
+    let v = crate::audit::verify(&mut conn)?;
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    match &v.broken_at {
+        None => Ok(()),
+        Some(b) => bail!("the audit trail is broken at row {}: {}", b.seq, b.reason),
+    }
 }
 
 pub fn token(
@@ -142,7 +163,7 @@ fn run_job(name: &str) -> anyhow::Result<()> {
         batch_size: settings.job_batch_size,
     };
     let done = runner
-        .run_now(job, "cli")
+        .run_now(job, "cli", &crate::audit::Actor::system("cli", None))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(
         "{} run {}: {}, {} sanction(s) recorded",
@@ -193,7 +214,15 @@ fn import(file: &std::path::Path, format: Option<&str>) -> anyhow::Result<()> {
         settings.clock.now_naive(),
         settings.clock.today(settings.timezone),
     );
-    let report = import_path(&mut conn, file, format, now, today, |n| bar.inc(n))?;
+    let report = import_path(
+        &mut conn,
+        &crate::audit::Actor::system("cli", None),
+        file,
+        format,
+        now,
+        today,
+        |n| bar.inc(n),
+    )?;
     bar.finish_and_clear();
     println!("{}", serde_json::to_string_pretty(&report)?);
     eprintln!(

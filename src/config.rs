@@ -21,11 +21,24 @@ pub struct JwtSettings {
     pub keys_file: Option<PathBuf>,
 }
 
+/// The key that signs eligibility receipts, and the retired keys still published.
+#[derive(Debug, Clone)]
+pub struct ReceiptSettings {
+    /// PKCS#8 PEM (Ed25519 or P-256); generated into the data directory when unset.
+    pub key_file: Option<PathBuf>,
+    /// PEM files (public or private) of earlier keys, kept in the JWKS so that receipts
+    /// they signed still verify after a rotation.
+    pub previous_keys: Vec<PathBuf>,
+    /// `iss` of every receipt.
+    pub issuer: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database: DatabaseUrl,
     pub bind: String,
     pub jwt: JwtSettings,
+    pub receipts: ReceiptSettings,
     pub timezone: Tz,
     pub policy_file: Option<PathBuf>,
     pub data_dir: PathBuf,
@@ -162,6 +175,23 @@ impl Settings {
                     .to_string(),
                 secret: src.get("ASN_JWT_SECRET").map(str::to_string),
                 keys_file: src.get("ASN_JWT_KEYS").map(PathBuf::from),
+            },
+            receipts: ReceiptSettings {
+                key_file: src.get("ASN_RECEIPT_KEY").map(PathBuf::from),
+                previous_keys: src
+                    .get("ASN_RECEIPT_PREVIOUS_KEYS")
+                    .map(|v| {
+                        v.split(',')
+                            .map(str::trim)
+                            .filter(|p| !p.is_empty())
+                            .map(PathBuf::from)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                issuer: src
+                    .get("ASN_RECEIPT_ISSUER")
+                    .unwrap_or("asn-eligibility")
+                    .to_string(),
             },
             timezone,
             policy_file: src.get("ASN_POLICY_FILE").map(PathBuf::from),

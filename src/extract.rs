@@ -3,7 +3,7 @@
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::i18n::L10n;
 use actix_web::{dev::Payload, http::header, http::StatusCode, web, FromRequest, HttpRequest};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -147,6 +147,37 @@ impl Query {
                 None
             }
         }
+    }
+
+    /// An RFC 3339 instant (`2024-03-15T00:00:00Z`; an offset's `+` must be sent as `%2B`).
+    pub fn instant(&mut self, name: &str) -> Option<DateTime<Utc>> {
+        let raw = self.string(name)?;
+        match DateTime::parse_from_rfc3339(&raw) {
+            Ok(t) => Some(t.with_timezone(&Utc)),
+            Err(_) => {
+                self.errors.push(FieldError::new(
+                    name,
+                    L10n::new(
+                        format!("'{raw}' bukan waktu RFC 3339, mis. 2024-03-15T00:00:00Z"),
+                        format!("'{raw}' is not an RFC 3339 instant, e.g. 2024-03-15T00:00:00Z"),
+                    ),
+                ));
+                None
+            }
+        }
+    }
+
+    /// An instant that is not after `now` (a registry is not known in the future).
+    pub fn past_instant(&mut self, name: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let t = self.instant(name)?;
+        if t > now {
+            self.errors.push(FieldError::new(
+                name,
+                L10n::new("tidak boleh di masa depan", "must not be in the future"),
+            ));
+            return None;
+        }
+        Some(t)
     }
 
     pub fn require<T>(&mut self, name: &str, v: Option<T>) -> Option<T> {

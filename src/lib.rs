@@ -1,6 +1,7 @@
 //! asn-eligibility: sanction track records and eligibility checks for Indonesian civil
 //! servants (ASN). `main.rs` is a thin shell around this library.
 
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod extract;
 pub mod i18n;
 pub mod jobs;
 pub mod openapi;
+pub mod receipts;
 pub mod routes;
 pub mod service;
 pub mod startup;

@@ -1,16 +1,20 @@
 //! Building and running the application: testable with port 0, thin `main`.
 
+use crate::audit::Actor;
 use crate::auth::{keys, Verifier};
 use crate::config::{Clock, Settings};
 use crate::db::{self, Backend, Pool};
 use crate::domain::policy::Policy;
+use crate::domain::Purpose;
 use crate::error::ApiError;
 use crate::jobs::{spawn_scheduler, JobSchedule, Runner};
+use crate::receipts::Receipts;
+use crate::service::eligibility::{Check, Rule};
 use crate::telemetry;
 use actix_web::dev::Server;
 use actix_web::{middleware::from_fn, web, App, HttpServer};
 use anyhow::Context;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -19,6 +23,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub pool: Pool,
     pub policy: Arc<Policy>,
+    pub receipts: Arc<Receipts>,
     pub verifier: Arc<Verifier>,
     pub clock: Clock,
     pub tz: Tz,
@@ -31,6 +36,29 @@ impl AppState {
     /// Today in the configured zone.
     pub fn today(&self) -> NaiveDate {
         self.clock.today(self.tz)
+    }
+
+    /// An eligibility check under the policy in force, signed with the receipt key.
+    pub fn check<'a>(
+        &'a self,
+        purpose: Purpose,
+        as_of: NaiveDate,
+        as_known_at: Option<DateTime<Utc>>,
+        actor: &'a Actor,
+        now: DateTime<Utc>,
+    ) -> Check<'a> {
+        Check {
+            rule: Rule {
+                policy: &self.policy,
+                purpose,
+                as_of,
+                now,
+            },
+            as_known_at,
+            receipts: &self.receipts,
+            actor,
+            tz: self.tz,
+        }
     }
 }
 
@@ -97,6 +125,14 @@ impl Application {
             tracing::info!(migrations = ?applied, "migrations applied");
         }
         let policy = Arc::new(load_policy(&settings)?);
+        let (receipts, generated_key) = Receipts::load(&settings.receipts, &settings.data_dir)?;
+        if generated_key {
+            tracing::info!(
+                path = %settings.data_dir.join("receipt-key.pem").display(),
+                kid = receipts.kid(),
+                "generated a development key for eligibility receipts"
+            );
+        }
         let (verifier, generated) = build_verifier(&settings)?;
         if generated {
             eprintln!(
@@ -118,6 +154,15 @@ impl Application {
                     settings.database.redacted()
                 )
             })?;
+        let (p, now) = (policy.clone(), settings.clock.now_naive());
+        web::block({
+            let pool = pool.clone();
+            move || -> anyhow::Result<()> {
+                let mut conn = pool.get()?;
+                db::policies::register(&mut conn, &p, now)
+            }
+        })
+        .await??;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -133,6 +178,7 @@ impl Application {
             runner,
             pool,
             policy,
+            receipts: Arc::new(receipts),
             verifier: Arc::new(verifier),
             clock: settings.clock,
             tz: settings.timezone,

@@ -101,7 +101,7 @@ pub fn dev_secret(dir: &Path) -> anyhow::Result<(String, bool)> {
     Ok((secret, true))
 }
 
-fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);

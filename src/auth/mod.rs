@@ -2,10 +2,11 @@
 
 pub mod keys;
 
+use crate::audit::Actor;
 use crate::error::{ApiError, ErrorCode};
 use crate::i18n::L10n;
 use crate::startup::AppState;
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -80,6 +81,8 @@ pub struct Principal {
     pub scopes: BTreeSet<String>,
     /// Limits `sanctions:write` to ASN of this agency.
     pub agency: Option<String>,
+    /// The request this token came with (`X-Request-Id`), for the audit trail.
+    pub request_id: Option<String>,
 }
 
 impl Principal {
@@ -96,9 +99,15 @@ impl Principal {
 
     /// The actor recorded with writes and decisions.
     pub fn actor(&self) -> String {
-        match &self.client_id {
-            Some(c) if c != &self.sub => format!("{} ({c})", self.sub),
-            _ => self.sub.clone(),
+        self.audit_actor().label()
+    }
+
+    /// Who the audit trail names: subject, client and request.
+    pub fn audit_actor(&self) -> Actor {
+        Actor {
+            sub: self.sub.clone(),
+            client_id: self.client_id.clone(),
+            request_id: self.request_id.clone(),
         }
     }
 
@@ -202,6 +211,7 @@ fn principal(c: Claims) -> Principal {
         client_id: c.client_id,
         scopes: c.scope.split_whitespace().map(str::to_string).collect(),
         agency: c.agency.filter(|a| !a.is_empty()),
+        request_id: None,
     }
 }
 
@@ -267,7 +277,12 @@ fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
                 "The Authorization header must be 'Bearer <token>'",
             )
         })?;
-    state.verifier.verify(token)
+    let mut principal = state.verifier.verify(token)?;
+    principal.request_id = req
+        .extensions()
+        .get::<crate::telemetry::RequestId>()
+        .map(|r| r.0.clone());
+    Ok(principal)
 }
 
 /// What `asn-eligibility token` mints: an HS256 development token.

@@ -5,7 +5,9 @@ use super::AnyConnection;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = b)]
 #[diesel(treat_none_as_default_value = false)]
 pub struct BlockRow {

@@ -2,12 +2,15 @@
 //! Dialect branches (the few things the enum cannot do) live in this module only.
 
 pub mod asn;
+pub mod audit;
 pub mod bkn;
 pub mod blocks;
 pub mod decisions;
 pub mod events;
+pub mod history;
 pub mod idempotency;
 pub mod jobs;
+pub mod policies;
 pub mod sanctions;
 pub mod schema;
 
@@ -24,6 +27,9 @@ pub enum AnyConnection {
     Postgresql(PgConnection),
     Sqlite(SqliteConnection),
 }
+
+/// The backend type of [`AnyConnection`], for boxed queries.
+pub type AnyBackend = <AnyConnection as Connection>::Backend;
 
 /// Runs `$body` with `$c` bound to the inner connection of either backend: for the DSL the
 /// enum lacks (upsert, multi-row insert, COPY). The body is written once.

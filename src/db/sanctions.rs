@@ -6,7 +6,9 @@ use crate::domain::SanctionStatus;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = s)]
 #[diesel(treat_none_as_default_value = false)]
 pub struct SanctionRow {

@@ -147,6 +147,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        actor_sub -> Text,
+        actor_client_id -> Nullable<Text>,
+        action -> Text,
+        nip -> Nullable<Text>,
+        subject_id -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        data -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    record_history (id) {
+        id -> BigInt,
+        entity -> Text,
+        entity_id -> Text,
+        nip -> Nullable<Text>,
+        agency_code -> Nullable<Text>,
+        known_from -> Timestamp,
+        known_until -> Timestamp,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    policies (version) {
+        version -> Text,
+        content_hash -> Text,
+        body -> Text,
+        first_used_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sanctions -> asn (nip));
 diesel::allow_tables_to_appear_in_same_query!(
     asn,

@@ -67,12 +67,35 @@ pub enum ReasonCode {
     StatusUnknown,
 }
 
+impl ReasonCode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReasonCode::ActiveSanction => "active_sanction",
+            ReasonCode::DisciplinaryHistory => "disciplinary_history",
+            ReasonCode::PendingAppeal => "pending_appeal",
+            ReasonCode::BknBlock => "bkn_block",
+            ReasonCode::NotActive => "not_active",
+            ReasonCode::StatusUnknown => "status_unknown",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Eligible,
     Ineligible,
     Undetermined,
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Eligible => "eligible",
+            Outcome::Ineligible => "ineligible",
+            Outcome::Undetermined => "undetermined",
+        }
+    }
 }
 
 /// One reason against eligibility, without its human-readable message (rendered per language).

@@ -4,8 +4,9 @@
 
 pub mod sanctions;
 
+use crate::audit::{Actor, Entry};
 use crate::config::Clock;
-use crate::db::{self, jobs as store, Pool};
+use crate::db::{self, audit, jobs as store, Pool};
 use crate::error::ApiError;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -119,10 +120,23 @@ pub struct Finished {
 
 impl Runner {
     /// Records the start of a run and returns its id.
-    pub fn start(&self, job: Job, trigger: &str) -> Result<String, ApiError> {
+    /// Records a new run of `job`, started by `actor` (the scheduler or a caller), and
+    /// audits it in the same transaction.
+    pub fn start(&self, job: Job, trigger: &str, actor: &Actor) -> Result<String, ApiError> {
         let id = uuid::Uuid::now_v7().to_string();
         let mut conn = self.pool.get().map_err(ApiError::pool)?;
-        store::start(&mut conn, &id, job.name(), trigger, self.clock.now_naive())?;
+        let now = self.clock.now_naive();
+        db::write_tx(&mut conn, |c| -> Result<(), ApiError> {
+            store::start(c, &id, job.name(), trigger, now)?;
+            let data = serde_json::json!({ "job": job.name(), "trigger": trigger });
+            audit::append(
+                c,
+                actor,
+                now,
+                &[Entry::new("job.run_started", None, Some(&id), data)],
+            )?;
+            Ok(())
+        })?;
         Ok(id)
     }
 
@@ -164,12 +178,19 @@ impl Runner {
     /// Runs batches until nothing is due; `processed` counts what was recorded, even on failure.
     fn work(&self, job: Job, run_id: &str, processed: &mut i64) -> Result<(), ApiError> {
         let mut conn = self.pool.get().map_err(ApiError::pool)?;
+        let actor = Actor::system("scheduler", Some(run_id.to_string()));
         let mut cursor = None;
         loop {
             let now = self.clock.now_naive();
             let today = self.clock.today(self.tz);
-            let (n, next) =
-                sanctions::run_batch(&mut conn, job, today, now, cursor.as_ref(), self.batch_size)?;
+            let (n, next) = sanctions::run_batch(
+                &mut conn,
+                (job, &actor),
+                today,
+                now,
+                cursor.as_ref(),
+                self.batch_size,
+            )?;
             cursor = next;
             *processed += n as i64;
             store::heartbeat(&mut conn, run_id, *processed, now)?;
@@ -180,8 +201,8 @@ impl Runner {
     }
 
     /// Starts and runs a job to the end (the CLI's `run-job`, and the scheduler).
-    pub fn run_now(&self, job: Job, trigger: &str) -> Result<Finished, ApiError> {
-        let id = self.start(job, trigger)?;
+    pub fn run_now(&self, job: Job, trigger: &str, actor: &Actor) -> Result<Finished, ApiError> {
+        let id = self.start(job, trigger, actor)?;
         Ok(self.execute(job, &id))
     }
 }
@@ -200,7 +221,8 @@ pub fn spawn_scheduler(runner: Runner, schedules: Vec<JobSchedule>) {
                 let wait = (next - now).to_std().unwrap_or(Duration::ZERO);
                 actix_web::rt::time::sleep(wait).await;
                 let (r, job) = (runner.clone(), schedule.job);
-                match actix_web::web::block(move || r.run_now(job, "schedule")).await {
+                let actor = Actor::system("scheduler", None);
+                match actix_web::web::block(move || r.run_now(job, "schedule", &actor)).await {
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => {
                         tracing::error!(job = job.name(), error = %e, "scheduled run could not start")

@@ -2,10 +2,11 @@
 //! (`activate_scheduled`) once, with its event, in one transaction per batch.
 
 use super::Job;
+use crate::audit::Actor;
 use crate::db::jobs::{claim_due, stamp, Cursor, Transition};
-use crate::db::{events, write_tx, AnyConnection};
+use crate::db::{write_tx, AnyConnection};
 use crate::error::ApiError;
-use crate::service::sanctions::event;
+use crate::service::journal::Journal;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::json;
 
@@ -14,7 +15,7 @@ use serde_json::json;
 /// cursor for the next batch of the same run.
 pub fn run_batch(
     conn: &mut AnyConnection,
-    job: Job,
+    (job, actor): (Job, &Actor),
     today: NaiveDate,
     now: NaiveDateTime,
     after: Option<&Cursor>,
@@ -45,20 +46,16 @@ pub fn run_batch(
                 due.len()
             )));
         }
-        let evs: Vec<events::NewEvent<'_>> = due
+        let mut journal = Journal::new(actor.clone(), now);
+        let notes = due
             .iter()
             .map(|(id, nip, day)| {
-                event(
-                    nip,
-                    event_type,
-                    now,
-                    "system:scheduler",
-                    Some(id),
-                    json!({ date_field: day }),
-                )
+                let data = json!({ date_field: day });
+                (nip.as_str(), event_type, Some(id.as_str()), data)
             })
             .collect();
-        events::record_all(c, &evs)?;
+        journal.events(c, notes)?;
+        journal.flush(c)?;
         Ok((due.len(), cursor))
     })
 }

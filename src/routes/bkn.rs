@@ -62,7 +62,7 @@ pub async fn updates(
             .push(crate::error::FieldError::new("events", message));
         return Err(e);
     }
-    let (st, actor) = (state.clone(), who.actor());
+    let (st, actor) = (state.clone(), who.audit_actor());
     let reply = db::run(&state.pool, move |c| {
         if let Some(replayed) = fp
             .as_ref()
@@ -196,9 +196,9 @@ pub async fn snapshot(
         ));
     }
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let (now, today) = (state.clock.now_naive(), state.today());
+    let (now, today, actor) = (state.clock.now_naive(), state.today(), who.audit_actor());
     let import = db::run(&state.pool, move |c| {
-        let mut importer = Importer::new(c, now, today);
+        let mut importer = Importer::new(c, actor, now, today);
         import_ndjson(
             &mut importer,
             std::io::BufReader::new(ChannelReader::new(rx)),

@@ -9,7 +9,7 @@ use crate::domain::Purpose;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{ApiJson, IdempotencyKey, Query};
 use crate::i18n::{L10n, Lang};
-use crate::service::eligibility::{self as svc, Check, DecisionRecord};
+use crate::service::eligibility::{self as svc, DecisionRecord, Replay};
 use crate::service::idempotency::{run_write, Fingerprint, Reply};
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -49,6 +49,12 @@ pub struct DecisionOut {
     pub eligible_from: Option<NaiveDate>,
     pub policy_version: String,
     pub evaluated_at: DateTime<Utc>,
+    /// Set when the registry was consulted as it stood at this instant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_known_at: Option<DateTime<Utc>>,
+    /// Compact JWS (EdDSA or ES256) over the decision; verify it against
+    /// `/.well-known/jwks.json`.
+    pub receipt: String,
 }
 
 pub fn render(d: &DecisionRecord, lang: Lang) -> DecisionOut {
@@ -77,6 +83,8 @@ pub fn render(d: &DecisionRecord, lang: Lang) -> DecisionOut {
         eligible_from: d.eligible_from,
         policy_version: d.policy_version.clone(),
         evaluated_at: d.evaluated_at,
+        as_known_at: d.as_known_at,
+        receipt: d.receipt.clone(),
     }
 }
 
@@ -86,6 +94,8 @@ pub struct BatchIn {
     pub purpose: Purpose,
     /// Default: today in the configured zone.
     pub as_of: Option<NaiveDate>,
+    /// The registry as it stood at this instant (default: as it stands now).
+    pub as_known_at: Option<DateTime<Utc>>,
     /// At most 1000 NIPs; answered in this order.
     pub nips: Vec<String>,
 }
@@ -110,7 +120,8 @@ pub struct BatchOut {
 
 /// Is this ASN eligible for a purpose on a day?
 #[utoipa::path(get, path = "/api/v1/asn/{nip}/eligibility", tag = "eligibility",
-    params(("nip" = String, Path), ("purpose" = Purpose, Query), ("as_of" = Option<NaiveDate>, Query, description = "Default today in the configured zone")),
+    params(("nip" = String, Path), ("purpose" = Purpose, Query), ("as_of" = Option<NaiveDate>, Query, description = "Default today in the configured zone"),
+           ("as_known_at" = Option<DateTime<Utc>>, Query, description = "Answer from the registry as it stood at this instant (RFC 3339)")),
     responses((status = 200, body = DecisionOut), (status = 400, body = Problem),
                (status = 404, body = Problem, description = "asn_not_found: a well-formed NIP the registry does not know")),
     security(("bearer" = ["eligibility:read"])))]
@@ -127,18 +138,13 @@ pub async fn check(
     let purpose = q.parsed::<Purpose>("purpose");
     let purpose = q.require("purpose", purpose);
     let as_of = q.date("as_of").unwrap_or_else(|| state.today());
+    let now = state.clock.now();
+    let as_known_at = q.past_instant("as_known_at", now);
     q.finish()?;
     let purpose = purpose.expect("checked above");
-    let (st, actor) = (state.clone(), who.actor());
+    let (st, actor) = (state.clone(), who.audit_actor());
     let decision = db::run(&state.pool, move |c| {
-        let check = Check {
-            policy: &st.policy,
-            purpose,
-            as_of,
-            actor: &actor,
-            now: st.clock.now(),
-            tz: st.tz,
-        };
+        let check = st.check(purpose, as_of, as_known_at, &actor, now);
         svc::check_one(c, &check, nip)
     })
     .await?;
@@ -178,21 +184,21 @@ pub async fn batch(
         ));
     }
     let as_of = input.as_of.unwrap_or_else(|| state.today());
-    let (purpose, raw) = (input.purpose, input.nips);
-    let (st, actor) = (state.clone(), who.actor());
+    let now = state.clock.now();
+    if input.as_known_at.is_some_and(|t| t > now) {
+        return Err(ApiError::field(
+            "as_known_at",
+            L10n::new("tidak boleh di masa depan", "must not be in the future"),
+        ));
+    }
+    let (purpose, raw, as_known_at) = (input.purpose, input.nips, input.as_known_at);
+    let (st, actor) = (state.clone(), who.audit_actor());
     let reply = db::run(&state.pool, move |c| {
-        let now = st.clock.now();
-        run_write(c, fp.as_ref(), now.naive_utc(), |c| {
+        run_write(c, fp.as_ref(), &actor, now.naive_utc(), |c, j| {
             let nips: Vec<Result<Nip, ApiError>> = raw.iter().map(|n| parse_nip(n)).collect();
-            let check = Check {
-                policy: &st.policy,
-                purpose,
-                as_of,
-                actor: &actor,
-                now,
-                tz: st.tz,
-            };
-            let results = svc::check_many(c, &check, nips)?
+            let check = st.check(purpose, as_of, as_known_at, &actor, now);
+            let results = svc::evaluate_many(c, &check, nips)?
+                .store(c, j)?
                 .into_iter()
                 .zip(&raw)
                 .map(|(r, nip)| match r {
@@ -236,4 +242,31 @@ pub async fn decision(
         )
     })?;
     Ok(reply(&render(&d, lang)))
+}
+
+/// Evaluate a stored decision again: with the registry and the policy of then (which must
+/// give the same answer), with today's registry, and with today's policy.
+#[utoipa::path(post, path = "/api/v1/eligibility/decisions/{decision_id}/replay", tag = "eligibility",
+    params(("decision_id" = String, Path)),
+    responses((status = 200, body = Replay), (status = 404, body = Problem)),
+    security(("bearer" = ["eligibility:read"])))]
+pub async fn replay(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::EligibilityRead)?;
+    let (id, st) = (id.into_inner(), state.clone());
+    let found = db::run(&state.pool, move |c| {
+        svc::replay(c, &id, &st.policy, st.clock.now(), st.tz)
+    })
+    .await?;
+    let replay = found.ok_or_else(|| {
+        ApiError::with_detail(
+            ErrorCode::NotFound,
+            "Keputusan tidak ditemukan",
+            "No decision has this id",
+        )
+    })?;
+    Ok(reply(&replay))
 }

@@ -42,6 +42,17 @@ pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
 }
 
+/// The public keys that verify eligibility receipts (the signing key first, then retired
+/// ones kept for receipts they signed).
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "operations",
+    responses((status = 200, description = "JWK Set (RFC 7517)", content_type = "application/jwk-set+json")))]
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/jwk-set+json")
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .json(state.receipts.jwks())
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CatalogueOut {
     pub policy_version: String,

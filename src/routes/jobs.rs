@@ -163,8 +163,8 @@ pub async fn run(
             format!("There is no job '{name}'"),
         )
     })?;
-    let runner = state.runner.clone();
-    let run_id = web::block(move || runner.start(job, "api"))
+    let (runner, actor) = (state.runner.clone(), who.audit_actor());
+    let run_id = web::block(move || runner.start(job, "api", &actor))
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))??;
     let (runner, id) = (state.runner.clone(), run_id.clone());

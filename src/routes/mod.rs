@@ -1,5 +1,6 @@
 //! The route table, in one place.
 
+pub mod audit;
 pub mod bkn;
 pub mod blocks;
 pub mod eligibility;
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health/live", web::get().to(health::live))
         .route("/health/ready", web::get().to(health::ready))
         .route("/openapi.json", web::get().to(health::openapi))
+        .route("/.well-known/jwks.json", web::get().to(health::jwks))
         .service(
             web::scope("/api/v1")
                 .route("/catalogue", web::get().to(health::catalogue))
@@ -58,6 +60,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::resource("/eligibility/decisions/{decision_id}")
                         .route(web::get().to(eligibility::decision)),
                 )
+                .service(
+                    web::resource("/eligibility/decisions/{decision_id}/replay")
+                        .route(web::post().to(eligibility::replay)),
+                )
+                .service(web::resource("/audit/events").route(web::get().to(audit::events)))
+                .service(web::resource("/audit/verify").route(web::get().to(audit::verify)))
                 .service(web::resource("/bkn/updates").route(web::post().to(bkn::updates)))
                 .service(web::resource("/bkn/snapshot").route(web::post().to(bkn::snapshot)))
                 .service(

@@ -2,7 +2,7 @@
 
 use super::{blocks::BlockOut, parse_nip, reply, sanctions::SanctionOut};
 use crate::auth::{Principal, Scope};
-use crate::db::{self, asn::AsnRow};
+use crate::db::{self, asn::AsnRow, history};
 use crate::domain::{AsnStatus, EmploymentType};
 use crate::error::ApiError;
 use crate::extract::Query;
@@ -91,6 +91,9 @@ fn block_events(b: &crate::db::blocks::BlockRow) -> Vec<TimelineEvent> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrackRecord {
     pub as_of: NaiveDate,
+    /// Set when the record is shown as the registry knew it at this instant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_known_at: Option<DateTime<Utc>>,
     pub profile: AsnOut,
     /// Every sanction, annulled ones included, status derived for `as_of`.
     pub sanctions: Vec<SanctionOut>,
@@ -119,7 +122,8 @@ pub async fn profile(
 
 /// The track record: profile, every sanction and the timeline of events.
 #[utoipa::path(get, path = "/api/v1/asn/{nip}/track-record", tag = "registry",
-    params(("nip" = String, Path), ("as_of" = Option<NaiveDate>, Query, description = "Derive statuses for this day (default today)")),
+    params(("nip" = String, Path), ("as_of" = Option<NaiveDate>, Query, description = "Derive statuses for this day (default today)"),
+           ("as_known_at" = Option<DateTime<Utc>>, Query, description = "Show the record as the registry knew it at this instant (RFC 3339)")),
     responses((status = 200, body = TrackRecord), (status = 400, body = crate::error::Problem),
                (status = 404, body = crate::error::Problem, description = "asn_not_found")),
     security(("bearer" = ["registry:read"])))]
@@ -133,17 +137,31 @@ pub async fn track_record(
     let nip = parse_nip(&nip)?;
     let mut q = Query::new(&req);
     let as_of = q.date("as_of").unwrap_or_else(|| state.today());
+    let as_known_at = q.past_instant("as_known_at", state.clock.now());
     q.finish()?;
     let key = nip.as_str().to_string();
     let found = db::run(&state.pool, move |c| {
-        let Some(profile) = db::asn::find(c, &key)? else {
-            return Ok(None);
-        };
-        let sanctions = db::sanctions::for_nips(c, &[key.as_str()])?;
-        let events = db::events::for_nip(c, &key)?;
-        let agencies: Vec<&str> = profile.agency_code.as_deref().into_iter().collect();
-        let blocks = db::blocks::affecting(c, &[key.as_str()], &agencies)?;
-        Ok(Some((profile, sanctions, events, blocks)))
+        match as_known_at.map(|t| t.naive_utc()) {
+            None => {
+                let Some(profile) = db::asn::find(c, &key)? else {
+                    return Ok(None);
+                };
+                let sanctions = db::sanctions::for_nips(c, &[key.as_str()])?;
+                let events = db::events::for_nip(c, &key)?;
+                let agencies: Vec<&str> = profile.agency_code.as_deref().into_iter().collect();
+                let blocks = db::blocks::affecting(c, &[key.as_str()], &agencies)?;
+                Ok(Some((profile, sanctions, events, blocks)))
+            }
+            Some(t) => {
+                let Some(profile) = history::asn_at(c, &key, t)? else {
+                    return Ok(None);
+                };
+                let sanctions = history::sanctions_at(c, &key, t)?;
+                let events = history::events_until(c, &key, t)?;
+                let blocks = history::blocks_at(c, &key, profile.agency_code.as_deref(), t)?;
+                Ok(Some((profile, sanctions, events, blocks)))
+            }
+        }
     })
     .await?;
     let (profile, sanctions, events, blocks) = found.ok_or_else(|| asn_not_found(nip.as_str()))?;
@@ -163,6 +181,7 @@ pub async fn track_record(
     timeline.sort_by_key(|e| e.at);
     Ok(reply(&TrackRecord {
         as_of,
+        as_known_at,
         profile: AsnOut::from(&profile),
         sanctions: sanctions
             .iter()

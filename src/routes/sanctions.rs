@@ -11,6 +11,7 @@ use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::{ApiJson, IdempotencyKey, Query};
 use crate::i18n::L10n;
 use crate::service::idempotency::{run_write, Fingerprint, Reply};
+use crate::service::journal::Journal;
 use crate::service::sanctions::{self as svc, DecisionRef, NewSanction};
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -395,14 +396,20 @@ pub async fn create(
     let new = validate(body.body, &state)?;
     let (clock, tz) = (state.clock, state.tz);
     let reply = db::run(&state.pool, move |c| {
-        run_write(c, fp.as_ref(), clock.now_naive(), |c| {
-            let (row, created) = svc::record(c, &new, &who, clock.now_naive(), clock.today(tz))?;
-            Ok(Reply {
-                status: if created { 201 } else { 200 },
-                location: Some(format!("/api/v1/sanctions/{}", row.id)),
-                body: json!(SanctionOut::from_row(&row, clock.today(tz))),
-            })
-        })
+        run_write(
+            c,
+            fp.as_ref(),
+            &who.audit_actor(),
+            clock.now_naive(),
+            |c, j| {
+                let (row, created) = svc::record(c, &new, &who, j, clock.today(tz))?;
+                Ok(Reply {
+                    status: if created { 201 } else { 200 },
+                    location: Some(format!("/api/v1/sanctions/{}", row.id)),
+                    body: json!(SanctionOut::from_row(&row, clock.today(tz))),
+                })
+            },
+        )
     })
     .await?;
     Ok(write_reply(reply))
@@ -523,24 +530,26 @@ async fn lifecycle_write<F>(
     change: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: Fn(
-            &mut db::AnyConnection,
-            &Principal,
-            chrono::NaiveDateTime,
-        ) -> Result<SanctionRow, ApiError>
+    F: Fn(&mut db::AnyConnection, &Principal, &mut Journal) -> Result<SanctionRow, ApiError>
         + Send
         + 'static,
 {
     let (clock, tz) = (state.clock, state.tz);
     let reply = db::run(&state.pool, move |c| {
-        run_write(c, fp.as_ref(), clock.now_naive(), |c| {
-            let row = change(c, &who, clock.now_naive())?;
-            Ok(Reply {
-                status: 200,
-                location: None,
-                body: json!(SanctionOut::from_row(&row, clock.today(tz))),
-            })
-        })
+        run_write(
+            c,
+            fp.as_ref(),
+            &who.audit_actor(),
+            clock.now_naive(),
+            |c, j| {
+                let row = change(c, &who, j)?;
+                Ok(Reply {
+                    status: 200,
+                    location: None,
+                    body: json!(SanctionOut::from_row(&row, clock.today(tz))),
+                })
+            },
+        )
     })
     .await?;
     Ok(write_reply(reply))
@@ -571,8 +580,8 @@ pub async fn lift(
         today,
     ))?;
     let details = json!({ "reason": input.reason, "reference": input.reference, "note": input.note, "effective_on": on });
-    lifecycle_write(&state, who, fp, move |c, who, now| {
-        svc::lift(c, &id, on, details.clone(), who, now, today)
+    lifecycle_write(&state, who, fp, move |c, who, j| {
+        svc::lift(c, &id, on, details.clone(), who, j, today)
     })
     .await
 }
@@ -610,8 +619,8 @@ pub async fn annul(
     text(&mut errors, "reason", &input.reason, 2000);
     ok_or_invalid(errors)?;
     let details = json!({ "reference": input.reference, "reason": input.reason });
-    lifecycle_write(&state, who, fp, move |c, who, now| {
-        svc::annul(c, &id, details.clone(), who, now, today)
+    lifecycle_write(&state, who, fp, move |c, who, j| {
+        svc::annul(c, &id, details.clone(), who, j, today)
     })
     .await
 }
@@ -683,8 +692,8 @@ pub async fn appeal(
     ))?;
     let filed_on = input.filed_on;
     let details = json!({ "kind": input.kind, "filed_on": filed_on, "reference": input.reference });
-    lifecycle_write(&state, who, fp, move |c, who, now| {
-        svc::appeal(c, &id, filed_on, details.clone(), who, now, today)
+    lifecycle_write(&state, who, fp, move |c, who, j| {
+        svc::appeal(c, &id, filed_on, details.clone(), who, j, today)
     })
     .await
 }
@@ -764,41 +773,46 @@ pub async fn appeal_decision(
     let details = json!({ "outcome": input.outcome, "decided_on": input.decided_on, "reference": input.reference });
     let (st, clock) = (state.clone(), state.clock);
     let reply = db::run(&state.pool, move |c| {
-        run_write(c, fp.as_ref(), clock.now_naive(), |c| {
-            let old = svc::load_under_appeal(c, &id, &who, today)?;
-            let kind = old
-                .appeal
-                .as_deref()
-                .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
-                .and_then(|a| a["kind"].as_str().and_then(|k| k.parse().ok()));
-            let replacement = match &input.replacement {
-                None => None,
-                Some(r) => Some(
-                    validate(replacement_request(&old, kind, r, &input.reference), &st)
-                        .map_err(|e| prefix_fields(e, "replacement"))?,
-                ),
-            };
-            let replacement = replacement.map(|mut n| {
-                n.supersedes = Some(old.id.clone());
-                n
-            });
-            let decision = svc::AppealDecision {
-                outcome: input.outcome,
-                details: details.clone(),
-                replacement,
-            };
-            let (after, new) =
-                svc::decide_appeal(c, old, decision, &who, clock.now_naive(), today)?;
-            let out = AppealDecisionOut {
-                sanction: SanctionOut::from_row(&after, today),
-                replacement: new.map(|n| SanctionOut::from_row(&n, today)),
-            };
-            Ok(Reply {
-                status: 200,
-                location: None,
-                body: json!(out),
-            })
-        })
+        run_write(
+            c,
+            fp.as_ref(),
+            &who.audit_actor(),
+            clock.now_naive(),
+            |c, j| {
+                let old = svc::load_under_appeal(c, &id, &who, today)?;
+                let kind = old
+                    .appeal
+                    .as_deref()
+                    .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
+                    .and_then(|a| a["kind"].as_str().and_then(|k| k.parse().ok()));
+                let replacement = match &input.replacement {
+                    None => None,
+                    Some(r) => Some(
+                        validate(replacement_request(&old, kind, r, &input.reference), &st)
+                            .map_err(|e| prefix_fields(e, "replacement"))?,
+                    ),
+                };
+                let replacement = replacement.map(|mut n| {
+                    n.supersedes = Some(old.id.clone());
+                    n
+                });
+                let decision = svc::AppealDecision {
+                    outcome: input.outcome,
+                    details: details.clone(),
+                    replacement,
+                };
+                let (after, new) = svc::decide_appeal(c, old, decision, &who, j, today)?;
+                let out = AppealDecisionOut {
+                    sanction: SanctionOut::from_row(&after, today),
+                    replacement: new.map(|n| SanctionOut::from_row(&n, today)),
+                };
+                Ok(Reply {
+                    status: 200,
+                    location: None,
+                    body: json!(out),
+                })
+            },
+        )
     })
     .await?;
     Ok(write_reply(reply))

@@ -1,10 +1,11 @@
 //! BKN update batches: each event applied atomically and in order, on its own, and every
 //! event's outcome logged for reconciliation.
 
-use super::sanctions::event;
+use super::journal::Journal;
+use crate::audit::{Actor, Entry};
 use crate::db::bkn::{self as seen_store, SeenEvent};
 use crate::db::blocks::{self, BlockRow};
-use crate::db::{asn, events, write_tx, AnyConnection};
+use crate::db::{asn, audit, write_tx, AnyConnection};
 use crate::domain::nip::Nip;
 use crate::domain::{AsnStatus, EmploymentType};
 use crate::error::{is_unique_violation, ApiError, ErrorCode, FieldError};
@@ -255,11 +256,11 @@ fn parse(raw: &serde_json::Value, tz: Tz) -> Result<Parsed, ApiError> {
     })
 }
 
-/// Applies a batch in order; every event gets one result, and one receipt.
+/// Applies a batch in order; every event gets one result, one receipt and one audit entry.
 pub fn apply_batch(
     conn: &mut AnyConnection,
     raw_events: &[serde_json::Value],
-    actor: &str,
+    actor: &Actor,
     now: NaiveDateTime,
     tz: Tz,
 ) -> Vec<EventResult> {
@@ -271,36 +272,34 @@ pub fn apply_batch(
                 .get("event_id")
                 .and_then(|v| v.as_str())
                 .map(str::to_string);
+            let rejected = |e: ApiError| EventResult {
+                event_id: event_id.clone(),
+                outcome: EventOutcome::Rejected,
+                error: Some(e),
+            };
             let result = match parse(raw, tz) {
-                Err(e) => EventResult {
-                    event_id,
-                    outcome: EventOutcome::Rejected,
-                    error: Some(prefixed(e, &format!("events[{i}]"))),
-                },
+                Err(e) => rejected(prefixed(e, &format!("events[{i}]"))),
                 Ok(p) => match apply_one(conn, &p, actor, now, tz) {
-                    Ok(outcome) => EventResult {
-                        event_id,
-                        outcome,
+                    // Received, recorded and audited in the event's own transaction.
+                    Ok(outcome) => {
+                        return EventResult {
+                            event_id,
+                            outcome,
+                            error: None,
+                        }
+                    }
+                    Err(e) if is_unique_race(&e) => EventResult {
+                        event_id: event_id.clone(),
+                        outcome: EventOutcome::Duplicate,
                         error: None,
                     },
-                    Err(e) if e.code == ErrorCode::ValidationFailed => EventResult {
-                        event_id,
-                        outcome: EventOutcome::Rejected,
-                        error: Some(prefixed(e, &format!("events[{i}]"))),
-                    },
-                    Err(e) => EventResult {
-                        event_id,
-                        outcome: EventOutcome::Rejected,
-                        error: Some(e),
-                    },
+                    Err(e) if e.code == ErrorCode::ValidationFailed => {
+                        rejected(prefixed(e, &format!("events[{i}]")))
+                    }
+                    Err(e) => rejected(e),
                 },
             };
-            if let Err(e) = seen_store::log_receipt(
-                conn,
-                result.event_id.as_deref(),
-                result.outcome.as_str(),
-                now,
-            ) {
+            if let Err(e) = log_unapplied(conn, actor, now, &result) {
                 tracing::warn!(error = %e, "could not log the receipt of a BKN event");
             }
             result
@@ -308,59 +307,89 @@ pub fn apply_batch(
         .collect()
 }
 
+/// The same `event_id` applied by a concurrent batch first.
+fn is_unique_race(e: &ApiError) -> bool {
+    e.source
+        .as_ref()
+        .and_then(|s| s.downcast_ref::<DieselError>())
+        .is_some_and(is_unique_violation)
+}
+
+/// What the audit trail keeps of an event's receipt.
+fn receipt_entry(
+    nip: Option<&str>,
+    event_id: Option<&str>,
+    outcome: EventOutcome,
+    data: serde_json::Value,
+) -> Entry {
+    let mut data = data;
+    data["outcome"] = json!(outcome.as_str());
+    data["event_id"] = json!(event_id);
+    Entry::new("bkn.event", nip, event_id, data)
+}
+
+/// Logs the receipt of an event that changed nothing, and audits it.
+fn log_unapplied(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    now: NaiveDateTime,
+    r: &EventResult,
+) -> Result<(), ApiError> {
+    let id = r.event_id.as_deref();
+    let data = json!({ "error": r.error.as_ref().map(|e| e.code.as_str()) });
+    write_tx(conn, |c| -> Result<(), ApiError> {
+        seen_store::log_receipt(c, id, r.outcome.as_str(), now)?;
+        audit::append(c, actor, now, &[receipt_entry(None, id, r.outcome, data)])?;
+        Ok(())
+    })
+}
+
 fn apply_one(
     conn: &mut AnyConnection,
     p: &Parsed,
-    actor: &str,
+    actor: &Actor,
     now: NaiveDateTime,
     tz: Tz,
 ) -> Result<EventOutcome, ApiError> {
-    let result = write_tx(conn, |c| -> Result<EventOutcome, ApiError> {
-        if seen_store::seen(c, &p.event_id)? {
-            return Ok(EventOutcome::Duplicate);
-        }
-        let (subject, event_type, outcome) = match &p.change {
+    write_tx(conn, |c| -> Result<EventOutcome, ApiError> {
+        let mut j = Journal::new(actor.clone(), now);
+        let (subject, event_type) = match &p.change {
             Change::Profile {
-                nip,
+                nip, event_type, ..
+            } => (nip.as_str().to_string(), *event_type),
+            Change::Order { nip, data } => (subject_of(nip.as_ref(), data), "block.ordered"),
+            Change::Release { .. } => ("-".to_string(), "block.released"),
+        };
+        let outcome = if seen_store::seen(c, &p.event_id)? {
+            EventOutcome::Duplicate
+        } else {
+            let outcome = match &p.change {
+                Change::Profile {
+                    nip,
+                    event_type,
+                    changes,
+                } => apply_profile(c, p, (nip, event_type), changes, &mut j, tz)?,
+                Change::Order { nip, data } => order_block(c, p, nip.as_ref(), data, &mut j)?,
+                Change::Release { data } => release_block(c, p, data, &mut j)?,
+            };
+            let seen = SeenEvent {
+                event_id: &p.event_id,
+                nip: &subject,
                 event_type,
-                changes,
-            } => {
-                let outcome = apply_profile(c, p, (nip, event_type), changes, actor, now, tz)?;
-                (nip.as_str().to_string(), *event_type, outcome)
-            }
-            Change::Order { nip, data } => (
-                subject_of(nip.as_ref(), data),
-                "block.ordered",
-                order_block(c, p, nip.as_ref(), data, now)?,
-            ),
-            Change::Release { data } => (
-                "-".to_string(),
-                "block.released",
-                release_block(c, p, data, now)?,
-            ),
+                occurred_at: p.occurred_at,
+                outcome: outcome.as_str(),
+                received_at: now,
+            };
+            seen_store::remember(c, &seen)?;
+            outcome
         };
-        let seen = SeenEvent {
-            event_id: &p.event_id,
-            nip: &subject,
-            event_type,
-            occurred_at: p.occurred_at,
-            outcome: outcome.as_str(),
-            received_at: now,
-        };
-        seen_store::remember(c, &seen)?;
+        seen_store::log_receipt(c, Some(&p.event_id), outcome.as_str(), now)?;
+        let nip = Some(subject.as_str()).filter(|s| Nip::parse(s).is_ok());
+        let data = json!({ "type": event_type, "occurred_at": p.occurred_at.and_utc() });
+        j.audit(receipt_entry(nip, Some(&p.event_id), outcome, data));
+        j.flush(c)?;
         Ok(outcome)
-    });
-    match result {
-        Err(e)
-            if e.source
-                .as_ref()
-                .and_then(|s| s.downcast_ref::<DieselError>())
-                .is_some_and(is_unique_violation) =>
-        {
-            Ok(EventOutcome::Duplicate)
-        }
-        other => other,
-    }
+    })
 }
 
 fn subject_of(nip: Option<&Nip>, data: &BlockOrderData) -> String {
@@ -375,22 +404,17 @@ fn apply_profile(
     p: &Parsed,
     (nip, event_type): (&Nip, &str),
     changes: &asn::ProfileChanges,
-    actor: &str,
-    now: NaiveDateTime,
+    j: &mut Journal,
     tz: Tz,
 ) -> Result<EventOutcome, ApiError> {
-    let nip = nip.as_str();
+    let (nip, now) = (nip.as_str(), j.at());
     if asn::ensure(c, nip, now)? {
-        events::record(
+        j.event(
             c,
-            event(
-                nip,
-                "asn.registered",
-                now,
-                actor,
-                None,
-                json!({ "status": "unknown" }),
-            ),
+            nip,
+            "asn.registered",
+            None,
+            json!({ "status": "unknown" }),
         )?;
     }
     let mut changes = changes.clone();
@@ -405,7 +429,7 @@ fn apply_profile(
     }
     let data =
         json!({ "event_id": p.event_id, "occurred_at": p.occurred_at.and_utc(), "data": p.data });
-    events::record(c, event(nip, event_type, now, actor, None, data))?;
+    j.event(c, nip, event_type, None, data)?;
     Ok(EventOutcome::Applied)
 }
 
@@ -414,8 +438,9 @@ fn order_block(
     p: &Parsed,
     nip: Option<&Nip>,
     d: &BlockOrderData,
-    now: NaiveDateTime,
+    j: &mut Journal,
 ) -> Result<EventOutcome, ApiError> {
+    let now = j.at();
     if blocks::find(c, d.block_id.trim())?.is_some() {
         return Err(field(
             "data.block_id",
@@ -448,6 +473,13 @@ fn order_block(
         updated_at: now,
     };
     blocks::insert(c, &row)?;
+    j.audit(Entry::new(
+        "block.ordered",
+        row.nip.as_deref(),
+        Some(&row.id),
+        json!({ "scope": row.scope, "agency_code": row.agency_code, "reference": row.reference,
+                "reason": row.reason, "ordered_at": p.occurred_at.and_utc(), "event_id": p.event_id }),
+    ));
     Ok(EventOutcome::Applied)
 }
 
@@ -455,8 +487,9 @@ fn release_block(
     c: &mut AnyConnection,
     p: &Parsed,
     d: &BlockReleaseData,
-    now: NaiveDateTime,
+    j: &mut Journal,
 ) -> Result<EventOutcome, ApiError> {
+    let now = j.at();
     let Some(block) = blocks::find(c, d.block_id.trim())? else {
         return Err(field(
             "data.block_id",
@@ -479,9 +512,15 @@ fn release_block(
         &p.event_id,
         now,
     )?;
-    Ok(if released {
-        EventOutcome::Applied
-    } else {
-        EventOutcome::Stale
-    })
+    if !released {
+        return Ok(EventOutcome::Stale);
+    }
+    j.audit(Entry::new(
+        "block.released",
+        block.nip.as_deref(),
+        Some(&block.id),
+        json!({ "scope": block.scope, "agency_code": block.agency_code, "reference": d.reference,
+                "released_at": p.occurred_at.and_utc(), "event_id": p.event_id }),
+    ));
+    Ok(EventOutcome::Applied)
 }

@@ -1,10 +1,13 @@
 //! Eligibility checks: load the records, decide with the pure rules, store the decision
 //! before the answer leaves. A batch costs a constant number of queries.
 
+use super::journal::Journal;
 use super::sanctions::decided_period;
+use crate::audit::{Actor, Entry};
 use crate::db::asn::AsnRow;
 use crate::db::blocks::BlockRow;
 use crate::db::decisions::{self as store, DecisionRow};
+use crate::db::history;
 use crate::db::sanctions::SanctionRow;
 use crate::db::{self, asn, AnyConnection};
 use crate::domain::eligibility::{
@@ -16,10 +19,13 @@ use crate::domain::policy::Policy;
 use crate::domain::{AsnStatus, Kind, Purpose, SanctionState};
 use crate::error::{ApiError, ErrorCode};
 use crate::i18n::{L10n, Lang};
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::receipts::{ReceiptClaims, Receipts};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::collections::HashMap;
+use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Localized {
@@ -64,12 +70,61 @@ pub struct DecisionRecord {
     pub nip: String,
     pub purpose: Purpose,
     pub as_of: NaiveDate,
+    /// Set when the registry was consulted as it stood at this instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_known_at: Option<DateTime<Utc>>,
     pub outcome: Outcome,
     pub eligible: bool,
     pub reasons: Vec<ReasonRecord>,
     pub eligible_from: Option<NaiveDate>,
     pub policy_version: String,
     pub evaluated_at: DateTime<Utc>,
+    /// The signed receipt (compact JWS); empty for decisions made before receipts existed.
+    #[serde(default)]
+    pub receipt: String,
+}
+
+impl DecisionRecord {
+    pub fn reason_codes(&self) -> Vec<ReasonCode> {
+        self.reasons.iter().map(|r| r.code).collect()
+    }
+
+    fn claims(&self, issuer: &str) -> ReceiptClaims {
+        ReceiptClaims {
+            iss: issuer.to_string(),
+            sub: self.nip.clone(),
+            iat: self.evaluated_at.timestamp(),
+            jti: self.decision_id.clone(),
+            decision_id: self.decision_id.clone(),
+            nip: self.nip.clone(),
+            purpose: self.purpose.as_str().to_string(),
+            as_of: self.as_of,
+            as_known_at: self.as_known_at,
+            outcome: self.outcome.as_str().to_string(),
+            eligible: self.eligible,
+            reason_codes: self
+                .reasons
+                .iter()
+                .map(|r| r.code.as_str().to_string())
+                .collect(),
+            eligible_from: self.eligible_from,
+            policy_version: self.policy_version.clone(),
+        }
+    }
+
+    /// What the audit trail keeps of it.
+    fn audit_entry(&self) -> Entry {
+        Entry::new(
+            "eligibility.decided",
+            Some(&self.nip),
+            Some(&self.decision_id),
+            json!({
+                "purpose": self.purpose, "as_of": self.as_of, "as_known_at": self.as_known_at,
+                "outcome": self.outcome, "reasons": self.reason_codes(),
+                "eligible_from": self.eligible_from, "policy_version": self.policy_version,
+            }),
+        )
+    }
 }
 
 pub fn asn_not_found(nip: &str) -> ApiError {
@@ -119,28 +174,24 @@ pub fn block_facts(row: &BlockRow, tz: Tz) -> BlockFacts {
     }
 }
 
-/// The decision for one ASN (pure: no I/O).
+/// The decision for one ASN (pure: no I/O), unsigned.
 pub fn decide(
     profile: &AsnRow,
-    sanctions: &[&SanctionRow],
+    sanctions: &[SanctionRow],
     blocks: &[BlockFacts],
-    check: &Check<'_>,
+    rule: &Rule<'_>,
 ) -> DecisionRecord {
-    let (policy, purpose, as_of, now) = (check.policy, check.purpose, check.as_of, check.now);
+    let policy = rule.policy;
     let asn = AsnFacts {
         status: profile.status.parse().unwrap_or(AsnStatus::Unknown),
     };
-    let facts: Vec<SanctionFacts> = sanctions.iter().map(|r| sanction_facts(r)).collect();
-    let e = evaluate(
-        &Records {
-            asn: &asn,
-            sanctions: &facts,
-            blocks,
-        },
-        policy,
-        purpose,
-        as_of,
-    );
+    let facts: Vec<SanctionFacts> = sanctions.iter().map(sanction_facts).collect();
+    let records = Records {
+        asn: &asn,
+        sanctions: &facts,
+        blocks,
+    };
+    let e = evaluate(&records, policy, rule.purpose, rule.as_of);
     let reasons = e
         .reasons
         .iter()
@@ -170,14 +221,16 @@ pub fn decide(
     DecisionRecord {
         decision_id: uuid::Uuid::now_v7().to_string(),
         nip: profile.nip.clone(),
-        purpose,
-        as_of,
+        purpose: rule.purpose,
+        as_of: rule.as_of,
+        as_known_at: None,
         outcome: e.outcome,
         eligible: e.outcome == Outcome::Eligible,
         reasons,
         eligible_from: e.eligible_from,
         policy_version: policy.version().to_string(),
-        evaluated_at: now,
+        evaluated_at: rule.now,
+        receipt: String::new(),
     }
 }
 
@@ -187,10 +240,7 @@ fn row_of(d: &DecisionRecord, actor: &str) -> Result<DecisionRow, ApiError> {
         nip: d.nip.clone(),
         purpose: d.purpose.as_str().to_string(),
         as_of: d.as_of,
-        outcome: serde_json::to_value(d.outcome)?
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
+        outcome: d.outcome.as_str().to_string(),
         policy_version: d.policy_version.clone(),
         evaluated_at: d.evaluated_at.naive_utc(),
         actor: actor.to_string(),
@@ -198,84 +248,199 @@ fn row_of(d: &DecisionRecord, actor: &str) -> Result<DecisionRow, ApiError> {
     })
 }
 
-pub struct Check<'a> {
+/// What a decision is made under: the policy, the question, and "now".
+pub struct Rule<'a> {
     pub policy: &'a Policy,
     pub purpose: Purpose,
     pub as_of: NaiveDate,
-    pub actor: &'a str,
     pub now: DateTime<Utc>,
+}
+
+/// A check as asked: the rule, whose registry (now, or as known at an instant), who asked.
+pub struct Check<'a> {
+    pub rule: Rule<'a>,
+    pub as_known_at: Option<DateTime<Utc>>,
+    pub receipts: &'a Receipts,
+    pub actor: &'a Actor,
     pub tz: Tz,
 }
 
-/// Checks NIPs (each parsed, or the error to report for it), in order; unknown NIPs are
-/// `asn_not_found` items. Three queries however many NIPs: profiles, sanctions, inserts.
-pub fn check_many(
+/// The records of some ASN: each profile with its sanctions and the blocks on it or its agency.
+#[derive(Default)]
+pub struct Loaded {
+    profiles: HashMap<String, AsnRow>,
+    sanctions: HashMap<String, Vec<SanctionRow>>,
+    blocks: HashMap<String, Vec<BlockRow>>,
+}
+
+impl Loaded {
+    /// The registry now: three queries however many NIPs.
+    pub fn current(conn: &mut AnyConnection, nips: &[&str]) -> Result<Loaded, ApiError> {
+        let mut loaded = Loaded {
+            profiles: asn::find_many(conn, nips)?
+                .into_iter()
+                .map(|p| (p.nip.clone(), p))
+                .collect(),
+            ..Loaded::default()
+        };
+        let known: Vec<&str> = nips
+            .iter()
+            .copied()
+            .filter(|n| loaded.profiles.contains_key(*n))
+            .collect();
+        if known.is_empty() {
+            return Ok(loaded);
+        }
+        for s in db::sanctions::for_nips(conn, &known)? {
+            loaded.sanctions.entry(s.nip.clone()).or_default().push(s);
+        }
+        let agencies: Vec<&str> = loaded
+            .profiles
+            .values()
+            .filter_map(|p| p.agency_code.as_deref())
+            .collect();
+        let block_rows = db::blocks::affecting(conn, &known, &agencies)?;
+        for p in loaded.profiles.values() {
+            let on_them = block_rows.iter().filter(|b| {
+                b.nip.as_deref() == Some(p.nip.as_str())
+                    || (b.scope == "agency"
+                        && b.agency_code.is_some()
+                        && b.agency_code == p.agency_code)
+            });
+            loaded
+                .blocks
+                .insert(p.nip.clone(), on_them.cloned().collect());
+        }
+        Ok(loaded)
+    }
+
+    /// The registry as it stood at `t` (a few queries per NIP).
+    pub fn known_at(
+        conn: &mut AnyConnection,
+        nips: &[&str],
+        t: NaiveDateTime,
+    ) -> Result<Loaded, ApiError> {
+        let mut loaded = Loaded::default();
+        for nip in nips {
+            let Some(profile) = history::asn_at(conn, nip, t)? else {
+                continue;
+            };
+            let agency = profile.agency_code.clone();
+            loaded
+                .sanctions
+                .insert(nip.to_string(), history::sanctions_at(conn, nip, t)?);
+            loaded.blocks.insert(
+                nip.to_string(),
+                history::blocks_at(conn, nip, agency.as_deref(), t)?,
+            );
+            loaded.profiles.insert(nip.to_string(), profile);
+        }
+        Ok(loaded)
+    }
+
+    pub fn load(
+        conn: &mut AnyConnection,
+        nips: &[&str],
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Loaded, ApiError> {
+        match known_at {
+            None => Loaded::current(conn, nips),
+            Some(t) => Loaded::known_at(conn, nips, t.naive_utc()),
+        }
+    }
+
+    /// The decision for `nip` under `rule`; `None` when the registry does not know it.
+    pub fn decide(&self, nip: &str, rule: &Rule<'_>, tz: Tz) -> Option<DecisionRecord> {
+        let profile = self.profiles.get(nip)?;
+        let sanctions = self.sanctions.get(nip).map(Vec::as_slice).unwrap_or(&[]);
+        let blocks: Vec<BlockFacts> = self
+            .blocks
+            .get(nip)
+            .map(|bs| bs.iter().map(|b| block_facts(b, tz)).collect())
+            .unwrap_or_default();
+        Some(decide(profile, sanctions, &blocks, rule))
+    }
+}
+
+/// Decisions made and signed, not stored yet.
+pub struct Decided {
+    results: Vec<Result<DecisionRecord, ApiError>>,
+    rows: Vec<DecisionRow>,
+    entries: Vec<Entry>,
+}
+
+impl Decided {
+    /// Stores the decisions and queues their audit entries in `j`; call it inside the write
+    /// transaction that flushes `j`.
+    pub fn store(
+        self,
+        conn: &mut AnyConnection,
+        j: &mut Journal,
+    ) -> Result<Vec<Result<DecisionRecord, ApiError>>, ApiError> {
+        store::insert_all(conn, &self.rows)?;
+        self.entries.into_iter().for_each(|e| j.audit(e));
+        Ok(self.results)
+    }
+}
+
+/// Decides for NIPs (each parsed, or the error to report for it), in order; unknown NIPs
+/// are `asn_not_found` items. Reads only.
+pub fn evaluate_many(
     conn: &mut AnyConnection,
     check: &Check<'_>,
     nips: Vec<Result<Nip, ApiError>>,
-) -> Result<Vec<Result<DecisionRecord, ApiError>>, ApiError> {
+) -> Result<Decided, ApiError> {
     let wanted_owned: Vec<String> = nips
         .iter()
         .filter_map(|n| n.as_ref().ok())
         .map(|n| n.as_str().to_string())
         .collect();
     let wanted: Vec<&str> = wanted_owned.iter().map(String::as_str).collect();
-    let profiles: HashMap<String, AsnRow> = asn::find_many(conn, &wanted)?
-        .into_iter()
-        .map(|p| (p.nip.clone(), p))
-        .collect();
-    let known: Vec<&str> = wanted
-        .iter()
-        .copied()
-        .filter(|n| profiles.contains_key(*n))
-        .collect();
-    let sanction_rows = if known.is_empty() {
-        Vec::new()
-    } else {
-        db::sanctions::for_nips(conn, &known)?
+    let loaded = Loaded::load(conn, &wanted, check.as_known_at)?;
+    let actor = check.actor.label();
+    let mut decided = Decided {
+        results: Vec::with_capacity(nips.len()),
+        rows: Vec::new(),
+        entries: Vec::new(),
     };
-    let mut by_nip: HashMap<&str, Vec<&SanctionRow>> = HashMap::new();
-    for s in &sanction_rows {
-        by_nip.entry(s.nip.as_str()).or_default().push(s);
-    }
-    let agencies: Vec<&str> = profiles
-        .values()
-        .filter_map(|p| p.agency_code.as_deref())
-        .collect();
-    let block_rows = if known.is_empty() {
-        Vec::new()
-    } else {
-        db::blocks::affecting(conn, &known, &agencies)?
-    };
-    let mut results = Vec::with_capacity(nips.len());
-    let mut rows = Vec::new();
     for n in nips {
         let result = match n {
             Err(e) => Err(e),
-            Ok(nip) => match profiles.get(nip.as_str()) {
+            Ok(nip) => match loaded.decide(nip.as_str(), &check.rule, check.tz) {
                 None => Err(asn_not_found(nip.as_str())),
-                Some(p) => {
-                    let ss = by_nip.get(nip.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-                    let blocks: Vec<BlockFacts> = block_rows
-                        .iter()
-                        .filter(|b| {
-                            b.nip.as_deref() == Some(nip.as_str())
-                                || (b.scope == "agency"
-                                    && b.agency_code.is_some()
-                                    && b.agency_code == p.agency_code)
-                        })
-                        .map(|b| block_facts(b, check.tz))
-                        .collect();
-                    let d = decide(p, ss, &blocks, check);
-                    rows.push(row_of(&d, check.actor)?);
+                Some(mut d) => {
+                    d.as_known_at = check.as_known_at;
+                    d.receipt = check
+                        .receipts
+                        .sign(&d.claims(check.receipts.issuer()))
+                        .map_err(|e| {
+                            ApiError::internal(anyhow::anyhow!("signing a receipt: {e}"))
+                        })?;
+                    decided.rows.push(row_of(&d, &actor)?);
+                    decided.entries.push(d.audit_entry());
                     Ok(d)
                 }
             },
         };
-        results.push(result);
+        decided.results.push(result);
     }
-    db::write_tx(conn, |c| store::insert_all(c, &rows))?;
-    Ok(results)
+    Ok(decided)
+}
+
+/// Decides, then stores the decisions with their audit entries in one transaction before
+/// any answer leaves.
+pub fn check_many(
+    conn: &mut AnyConnection,
+    check: &Check<'_>,
+    nips: Vec<Result<Nip, ApiError>>,
+) -> Result<Vec<Result<DecisionRecord, ApiError>>, ApiError> {
+    let decided = evaluate_many(conn, check, nips)?;
+    let mut j = Journal::new(check.actor.clone(), check.rule.now.naive_utc());
+    db::write_tx(conn, |c| {
+        let results = decided.store(c, &mut j)?;
+        j.flush(c)?;
+        Ok(results)
+    })
 }
 
 pub fn check_one(
@@ -293,4 +458,104 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<DecisionRecord>
         None => Ok(None),
         Some(row) => Ok(Some(serde_json::from_str(&row.body)?)),
     }
+}
+
+/// What one evaluation said, without its wording.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    pub reasons: Vec<ReasonCode>,
+    pub eligible_from: Option<NaiveDate>,
+    pub policy_version: String,
+    /// The registry as it stood at this instant; `null`: as it stands now.
+    pub data_as_known_at: Option<DateTime<Utc>>,
+}
+
+impl Verdict {
+    fn of(d: &DecisionRecord, known_at: Option<DateTime<Utc>>) -> Verdict {
+        Verdict {
+            outcome: d.outcome,
+            reasons: d.reason_codes(),
+            eligible_from: d.eligible_from,
+            policy_version: d.policy_version.clone(),
+            data_as_known_at: known_at,
+        }
+    }
+
+    /// Same outcome, same reasons, same `eligible_from`.
+    fn same_as(&self, other: &Verdict) -> bool {
+        (self.outcome, &self.reasons, self.eligible_from)
+            == (other.outcome, &other.reasons, other.eligible_from)
+    }
+}
+
+/// A stored decision evaluated again: with the data and the policy of then (which must give
+/// the same answer), with today's data, and with today's policy.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Replay {
+    pub decision_id: String,
+    pub original: Verdict,
+    pub then: Verdict,
+    pub data_now: Verdict,
+    pub policy_now: Verdict,
+    /// `then` gives what was answered.
+    pub reproduced: bool,
+    /// What changes the answer since: `data`, `policy`, both or neither.
+    pub changed_by: Vec<String>,
+}
+
+/// Replays decision `id`; `Ok(None)` when there is no such decision.
+pub fn replay(
+    conn: &mut AnyConnection,
+    id: &str,
+    policy_now: &Policy,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Result<Option<Replay>, ApiError> {
+    let Some(d) = find(conn, id)? else {
+        return Ok(None);
+    };
+    let policy_then = db::policies::find(conn, &d.policy_version)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::with_detail(
+                ErrorCode::NotFound,
+                format!("Kebijakan versi '{}' tidak tercatat", d.policy_version),
+                format!("Policy version '{}' is not recorded here", d.policy_version),
+            )
+        })?;
+    let known_then = d.as_known_at.unwrap_or(d.evaluated_at);
+    let data_then = Loaded::known_at(conn, &[&d.nip], known_then.naive_utc())?;
+    let data_now = Loaded::current(conn, &[&d.nip])?;
+    let under = |policy: &Policy, data: &Loaded, known: Option<DateTime<Utc>>| {
+        let rule = Rule {
+            policy,
+            purpose: d.purpose,
+            as_of: d.as_of,
+            now,
+        };
+        data.decide(&d.nip, &rule, tz)
+            .map(|r| Verdict::of(&r, known))
+            .ok_or_else(|| asn_not_found(&d.nip))
+    };
+    let original = Verdict::of(&d, Some(known_then));
+    let then = under(&policy_then, &data_then, Some(known_then))?;
+    let data_now = under(&policy_then, &data_now, None)?;
+    let policy_now = under(policy_now, &data_then, Some(known_then))?;
+    let mut changed_by = Vec::new();
+    if !data_now.same_as(&then) {
+        changed_by.push("data".to_string());
+    }
+    if !policy_now.same_as(&then) {
+        changed_by.push("policy".to_string());
+    }
+    Ok(Some(Replay {
+        decision_id: d.decision_id.clone(),
+        reproduced: then.same_as(&original),
+        original,
+        then,
+        data_now,
+        policy_now,
+        changed_by,
+    }))
 }

@@ -1,6 +1,8 @@
 //! `Idempotency-Key` on every POST: the first response is stored in the same transaction
 //! as the write it answers, and replayed for the same key and body.
 
+use super::journal::Journal;
+use crate::audit::Actor;
 use crate::db::{self, idempotency as store, AnyConnection};
 use crate::error::{is_unique_violation, ApiError, ErrorCode};
 use chrono::NaiveDateTime;
@@ -47,31 +49,35 @@ impl Fingerprint {
     }
 }
 
-/// Runs `work` in one write transaction, honouring the idempotency key. A race on a unique
+/// Runs `work` in one write transaction, honouring the idempotency key; what `work` records
+/// in its journal is audited as the transaction's last statement. A race on a unique
 /// constraint (the same key, or the same decision, sent twice at once) is retried once,
 /// when the first writer's row is visible.
 pub fn run_write<F>(
     conn: &mut AnyConnection,
     fp: Option<&Fingerprint>,
+    actor: &Actor,
     now: NaiveDateTime,
     mut work: F,
 ) -> Result<Reply, ApiError>
 where
-    F: FnMut(&mut AnyConnection) -> Result<Reply, ApiError>,
+    F: FnMut(&mut AnyConnection, &mut Journal) -> Result<Reply, ApiError>,
 {
     let mut attempt = 0;
     loop {
         attempt += 1;
+        let mut journal = Journal::new(actor.clone(), now);
         let result = db::write_tx(conn, |c| {
             if let Some(fp) = fp {
                 if let Some(stored) = store::find(c, &fp.actor, &fp.key)? {
                     return replay(stored, fp);
                 }
             }
-            let reply = work(c)?;
+            let reply = work(c, &mut journal)?;
             if let Some(fp) = fp {
                 store::insert(c, &stored_row(fp, &reply, now))?;
             }
+            journal.flush(c)?;
             Ok(reply)
         });
         match result {

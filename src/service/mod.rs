@@ -4,5 +4,6 @@
 pub mod bkn;
 pub mod eligibility;
 pub mod idempotency;
+pub mod journal;
 pub mod sanctions;
 pub mod snapshot;

@@ -1,9 +1,10 @@
 //! Recording, lifting and annulling sanctions, each with its timeline event in the same
 //! transaction.
 
+use super::journal::Journal;
 use crate::auth::Principal;
 use crate::db::sanctions::{self as store, SanctionRow};
-use crate::db::{asn, events, AnyConnection};
+use crate::db::{asn, AnyConnection};
 use crate::domain::nip::Nip;
 use crate::domain::period::Period;
 use crate::domain::policy::SanctionTypeDef;
@@ -63,9 +64,10 @@ pub fn record(
     conn: &mut AnyConnection,
     new: &NewSanction,
     who: &Principal,
-    now: NaiveDateTime,
+    j: &mut Journal,
     today: NaiveDate,
 ) -> Result<(SanctionRow, bool), ApiError> {
+    let now = j.at();
     let nip = new.nip.as_str();
     let profile = asn::find(conn, nip)?;
     let agency = profile
@@ -93,30 +95,22 @@ pub fn record(
         )
         .extra("sanction_id", json!(existing.id)));
     }
-    let actor = who.actor();
     if asn::ensure(conn, nip, now)? {
-        events::record(
+        j.event(
             conn,
-            event(
-                nip,
-                "asn.registered",
-                now,
-                &actor,
-                None,
-                json!({ "status": "unknown" }),
-            ),
+            nip,
+            "asn.registered",
+            None,
+            json!({ "status": "unknown" }),
         )?;
     }
-    let row = new_row(new, hash, &actor, now, today)?;
+    let row = new_row(new, hash, j.label(), now, today)?;
     store::insert(conn, &row)?;
     let data = json!({
         "type": row.type_code, "decision_number": row.decision_number, "issuer": row.issuer,
         "effective_from": row.effective_from, "effective_until": row.effective_until,
     });
-    events::record(
-        conn,
-        event(nip, "sanction.recorded", now, &actor, Some(&row.id), data),
-    )?;
+    j.event(conn, nip, "sanction.recorded", Some(&row.id), data)?;
     Ok((row, true))
 }
 
@@ -164,24 +158,6 @@ fn new_row(
         activated_at: (new.period.from() <= today).then_some(now),
         expired_at: new.period.until().filter(|u| *u <= today).map(|_| now),
     })
-}
-
-pub fn event<'a>(
-    nip: &'a str,
-    event_type: &'a str,
-    at: NaiveDateTime,
-    actor: &'a str,
-    sanction_id: Option<&'a str>,
-    data: serde_json::Value,
-) -> events::NewEvent<'a> {
-    events::NewEvent {
-        nip,
-        event_type,
-        at,
-        actor,
-        sanction_id,
-        data: data.to_string(),
-    }
 }
 
 pub fn state_of(row: &SanctionRow) -> SanctionState {
@@ -238,33 +214,29 @@ pub fn lift(
     on: NaiveDate,
     details: serde_json::Value,
     who: &Principal,
-    now: NaiveDateTime,
+    j: &mut Journal,
     today: NaiveDate,
 ) -> Result<SanctionRow, ApiError> {
+    let now = j.at();
     move_running(
         conn,
-        id,
-        who,
+        (id, who, j),
         today,
         ("lift", "sanction.lifted"),
         details,
         |c, d| store::mark_lifted(c, id, on, d, now),
-        now,
     )
 }
 
 /// A move only a scheduled or active sanction may make: checks the status, applies
 /// `change` (given the details as JSON text), records `event_type`, returns the sanction after.
-#[allow(clippy::too_many_arguments)]
 fn move_running(
     conn: &mut AnyConnection,
-    id: &str,
-    who: &Principal,
+    (id, who, j): (&str, &Principal, &mut Journal),
     today: NaiveDate,
     (action, event_type): (&str, &str),
     details: serde_json::Value,
     change: impl FnOnce(&mut AnyConnection, String) -> diesel::QueryResult<()>,
-    now: NaiveDateTime,
 ) -> Result<SanctionRow, ApiError> {
     let row = load_writable(conn, id, who)?;
     let status = status_on(&row, today);
@@ -272,10 +244,7 @@ fn move_running(
         return Err(invalid_transition(action, status));
     }
     change(conn, details.to_string())?;
-    events::record(
-        conn,
-        event(&row.nip, event_type, now, &who.actor(), Some(id), details),
-    )?;
+    j.event(conn, &row.nip, event_type, Some(id), details)?;
     store::find(conn, id)?.ok_or_else(sanction_not_found)
 }
 
@@ -285,7 +254,7 @@ pub fn annul(
     id: &str,
     details: serde_json::Value,
     who: &Principal,
-    now: NaiveDateTime,
+    j: &mut Journal,
     today: NaiveDate,
 ) -> Result<SanctionRow, ApiError> {
     let row = load_writable(conn, id, who)?;
@@ -296,18 +265,8 @@ pub fn annul(
     ) {
         return Err(invalid_transition("annul", status));
     }
-    store::mark_annulled(conn, id, details.to_string(), now)?;
-    events::record(
-        conn,
-        event(
-            &row.nip,
-            "sanction.annulled",
-            now,
-            &who.actor(),
-            Some(id),
-            details,
-        ),
-    )?;
+    store::mark_annulled(conn, id, details.to_string(), j.at())?;
+    j.event(conn, &row.nip, "sanction.annulled", Some(id), details)?;
     store::find(conn, id)?.ok_or_else(sanction_not_found)
 }
 
@@ -318,18 +277,17 @@ pub fn appeal(
     filed_on: NaiveDate,
     details: serde_json::Value,
     who: &Principal,
-    now: NaiveDateTime,
+    j: &mut Journal,
     today: NaiveDate,
 ) -> Result<SanctionRow, ApiError> {
+    let now = j.at();
     move_running(
         conn,
-        id,
-        who,
+        (id, who, j),
         today,
         ("appeal", "sanction.appealed"),
         details,
         |c, d| store::record_appeal(c, id, filed_on, d, now),
-        now,
     )
 }
 
@@ -361,10 +319,10 @@ pub fn decide_appeal(
     row: SanctionRow,
     decision: AppealDecision,
     who: &Principal,
-    now: NaiveDateTime,
+    j: &mut Journal,
     today: NaiveDate,
 ) -> Result<(SanctionRow, Option<SanctionRow>), ApiError> {
-    let actor = who.actor();
+    let now = j.at();
     let mut appeal: serde_json::Value = row
         .appeal
         .as_deref()
@@ -373,17 +331,7 @@ pub fn decide_appeal(
     appeal["decision"] = decision.details.clone();
     let id = row.id.as_str();
     let decided = json!({ "outcome": decision.outcome, "decision": decision.details });
-    events::record(
-        conn,
-        event(
-            &row.nip,
-            "sanction.appeal_decided",
-            now,
-            &actor,
-            Some(id),
-            decided,
-        ),
-    )?;
+    j.event(conn, &row.nip, "sanction.appeal_decided", Some(id), decided)?;
     let replacement = match (decision.outcome, decision.replacement) {
         (AppealOutcome::Upheld, _) => {
             store::decide_appeal(
@@ -406,16 +354,12 @@ pub fn decide_appeal(
                 now,
             )?;
             store::mark_annulled(conn, id, decision.details.to_string(), now)?;
-            events::record(
+            j.event(
                 conn,
-                event(
-                    &row.nip,
-                    "sanction.annulled",
-                    now,
-                    &actor,
-                    Some(id),
-                    decision.details,
-                ),
+                &row.nip,
+                "sanction.annulled",
+                Some(id),
+                decision.details,
             )?;
             None
         }
@@ -429,7 +373,7 @@ pub fn decide_appeal(
             ))
         }
         (_, Some(new)) => {
-            let (new_row, _) = record(conn, &new, who, now, today)?;
+            let (new_row, _) = record(conn, &new, who, j, today)?;
             store::decide_appeal(
                 conn,
                 id,
@@ -439,10 +383,7 @@ pub fn decide_appeal(
                 now,
             )?;
             let data = json!({ "superseded_by": new_row.id, "outcome": decision.outcome });
-            events::record(
-                conn,
-                event(&row.nip, "sanction.superseded", now, &actor, Some(id), data),
-            )?;
+            j.event(conn, &row.nip, "sanction.superseded", Some(id), data)?;
             Some(new_row)
         }
     };

@@ -3,13 +3,16 @@
 //! compares the rows with what is stored and writes only what changed, so importing the
 //! same file again changes nothing. A bad line is reported by number and never stops the rest.
 
+use crate::audit::{Actor, Entry};
 use crate::db::asn::{self, NewProfile};
-use crate::db::{write_tx, AnyConnection};
+use crate::db::{audit, write_tx, AnyConnection};
 use crate::domain::nip::Nip;
 use crate::domain::{AsnStatus, EmploymentType};
 use crate::error::ApiError;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::BufRead;
 use utoipa::ToSchema;
@@ -111,6 +114,7 @@ impl SnapshotLine {
 /// Accumulates parsed lines and writes them chunk by chunk.
 pub struct Importer<'c> {
     conn: &'c mut AnyConnection,
+    actor: Actor,
     now: NaiveDateTime,
     today: NaiveDate,
     pending: Vec<(u64, NewProfile)>,
@@ -118,9 +122,15 @@ pub struct Importer<'c> {
 }
 
 impl<'c> Importer<'c> {
-    pub fn new(conn: &'c mut AnyConnection, now: NaiveDateTime, today: NaiveDate) -> Self {
+    pub fn new(
+        conn: &'c mut AnyConnection,
+        actor: Actor,
+        now: NaiveDateTime,
+        today: NaiveDate,
+    ) -> Self {
         Importer {
             conn,
+            actor,
             now,
             today,
             pending: Vec::with_capacity(CHUNK),
@@ -165,7 +175,12 @@ impl<'c> Importer<'c> {
         }
         let chunk = std::mem::take(&mut self.pending);
         let (now, today) = (self.now, self.today);
-        let counts = write_tx(self.conn, |c| apply_chunk(c, chunk, now, today))?;
+        let actor = &self.actor;
+        let counts = write_tx(self.conn, |c| -> Result<ChunkCounts, ApiError> {
+            let counts = apply_chunk(c, chunk, now, today)?;
+            audit::append(c, actor, now, &[counts.audit_entry()])?;
+            Ok(counts)
+        })?;
         let r = &mut self.report;
         r.inserted += counts.inserted;
         r.updated += counts.updated;
@@ -180,10 +195,28 @@ impl<'c> Importer<'c> {
 
 #[derive(Default)]
 struct ChunkCounts {
+    lines: (u64, u64),
     inserted: u64,
     updated: u64,
     unchanged: u64,
     duplicates: Vec<(u64, String, String)>,
+    /// SHA-256 of the NIPs inserted or updated, sorted, each followed by a newline.
+    written_digest: String,
+}
+
+impl ChunkCounts {
+    /// One audit entry per chunk: the profiles' earlier versions are in the history, and
+    /// the digest names which were written.
+    fn audit_entry(&self) -> Entry {
+        Entry::new(
+            "bkn.snapshot_chunk",
+            None,
+            None,
+            json!({ "lines": [self.lines.0, self.lines.1], "inserted": self.inserted,
+                    "updated": self.updated, "unchanged": self.unchanged,
+                    "rejected": self.duplicates.len(), "written_nips_sha256": self.written_digest }),
+        )
+    }
 }
 
 /// The fields a snapshot sets, to compare with what is stored.
@@ -205,7 +238,13 @@ fn apply_chunk(
     now: NaiveDateTime,
     today: NaiveDate,
 ) -> Result<ChunkCounts, ApiError> {
-    let mut counts = ChunkCounts::default();
+    let mut counts = ChunkCounts {
+        lines: (
+            chunk.first().map_or(0, |(l, _)| *l),
+            chunk.last().map_or(0, |(l, _)| *l),
+        ),
+        ..ChunkCounts::default()
+    };
     let mut first_line: HashMap<String, u64> = HashMap::with_capacity(chunk.len());
     let mut rows = Vec::with_capacity(chunk.len());
     for (line, p) in chunk {
@@ -251,6 +290,14 @@ fn apply_chunk(
     changed.sort_unstable_by(|a, b| a.nip.cmp(&b.nip));
     counts.inserted = new.len() as u64;
     counts.updated = changed.len() as u64;
+    let mut written: Vec<&str> = new.iter().chain(&changed).map(|p| p.nip.as_str()).collect();
+    written.sort_unstable();
+    let mut digest = Sha256::new();
+    for nip in written {
+        digest.update(nip.as_bytes());
+        digest.update(b"\n");
+    }
+    counts.written_digest = hex::encode(digest.finalize());
     asn::insert_new(c, &new)?;
     asn::overwrite(c, &changed)?;
     Ok(counts)
@@ -343,6 +390,7 @@ pub fn import_ndjson(importer: &mut Importer<'_>, reader: impl BufRead) -> Resul
 /// and memory stays flat.
 pub fn import_path(
     conn: &mut AnyConnection,
+    actor: &Actor,
     path: &std::path::Path,
     format: Format,
     now: NaiveDateTime,
@@ -375,7 +423,7 @@ pub fn import_path(
             let _ = tx.send(chunk);
         });
         prepare_bulk(conn).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut importer = Importer::new(conn, now, today);
+        let mut importer = Importer::new(conn, actor.clone(), now, today);
         for chunk in rx {
             for (line, profile) in chunk {
                 importer

@@ -207,12 +207,7 @@ both!(blocks_of_both_scopes_end_only_by_release, |app| {
     assert_eq!(inactive.body["items"][0]["active"], false);
     let tr = app.get(&format!("/api/v1/asn/{NIP}/track-record")).await;
     assert_eq!(tr.body["blocks"].as_array().unwrap().len(), 2);
-    let types: Vec<&str> = tr.body["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["type"].as_str().unwrap())
-        .collect();
+    let types = event_types(&tr.body);
     for t in ["block.ordered", "block.released"] {
         assert_eq!(
             types.iter().filter(|x| **x == t).count(),

@@ -60,6 +60,9 @@ pub struct TestApp {
     pub schema: Option<String>,
     handle: Option<actix_web::dev::ServerHandle>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Set by tests that break the audit trail on purpose; otherwise dropping the app
+    /// checks that the trail verifies.
+    tampered: std::sync::atomic::AtomicBool,
     _dir: tempfile::TempDir,
 }
 
@@ -180,6 +183,7 @@ impl TestApp {
             schema,
             handle: Some(handle),
             thread: Some(thread),
+            tampered: Default::default(),
             _dir: dir,
         }
     }
@@ -238,11 +242,21 @@ impl TestApp {
             .request(method, format!("{}{path}", self.address))
     }
 
+    /// A connection of its own to this test's database.
+    pub fn conn(&self) -> asn_eligibility::db::AnyConnection {
+        let url = asn_eligibility::db::DatabaseUrl::parse(&self.database_url).unwrap();
+        asn_eligibility::db::establish(&url).expect("direct connection")
+    }
+
     /// Runs SQL directly against this test's database (to tamper, or to look).
     pub fn sql(&self, sql: &str) {
-        let url = asn_eligibility::db::DatabaseUrl::parse(&self.database_url).unwrap();
-        let mut conn = asn_eligibility::db::establish(&url).expect("direct connection");
-        conn.batch_execute(sql).expect("direct SQL");
+        self.conn().batch_execute(sql).expect("direct SQL");
+    }
+
+    /// This test breaks the audit trail on purpose: do not check it when the app is dropped.
+    pub fn tamper_with_audit_trail(&self) {
+        self.tampered
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// A number from a query that selects one BIGINT column named `n`.
@@ -328,6 +342,13 @@ impl Drop for TestApp {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        if !std::thread::panicking() && !self.tampered.load(std::sync::atomic::Ordering::SeqCst) {
+            let v = asn_eligibility::audit::verify(&mut self.conn()).expect("audit walk");
+            assert!(
+                v.ok,
+                "the audit trail does not verify at the end of the test: {v:?}"
+            );
+        }
         if let Some(schema) = &self.schema {
             let _ = admin().batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
@@ -335,6 +356,16 @@ impl Drop for TestApp {
 }
 
 pub const NIP: &str = "198503302010011002";
+
+/// The `type` of each event in a track record's timeline.
+pub fn event_types(track_record: &Value) -> Vec<&str> {
+    track_record["events"]
+        .as_array()
+        .expect("a track record has events")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect()
+}
 
 /// A valid sanction body of api.md's example, with a decision number of the caller's.
 pub fn sanction(nip: &str, number: &str, type_code: &str, effective_from: &str) -> Value {

@@ -144,7 +144,10 @@ both!(an_interrupted_run_is_finished_by_the_next, |app| {
     let today = "2027-03-01".parse().unwrap();
     let first = asn_eligibility::jobs::sanctions::run_batch(
         &mut conn,
-        asn_eligibility::jobs::Job::LiftExpired,
+        (
+            asn_eligibility::jobs::Job::LiftExpired,
+            &asn_eligibility::audit::Actor::system("scheduler", None),
+        ),
         today,
         then,
         None,

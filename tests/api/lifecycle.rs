@@ -158,12 +158,7 @@ both!(
         assert_eq!(reasons[0]["sanction_id"], new["id"]);
         assert_eq!(e.body["eligible_from"], "2026-12-01");
         let tr = app.get(&format!("/api/v1/asn/{NIP}/track-record")).await;
-        let types: Vec<&str> = tr.body["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["type"].as_str().unwrap())
-            .collect();
+        let types = event_types(&tr.body);
         assert!(
             types.ends_with(&[
                 "sanction.appealed",

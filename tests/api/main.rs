@@ -6,6 +6,7 @@ mod auth;
 mod bkn;
 mod eligibility;
 mod errors;
+mod evidence;
 mod jobs;
 mod lifecycle;
 mod operations;

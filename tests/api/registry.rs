@@ -42,12 +42,7 @@ both!(track_record_has_profile_sanctions_and_timeline, |app| {
         vec!["annulled", "lifted"],
         "oldest first, annulled kept"
     );
-    let types: Vec<&str> = tr.body["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["type"].as_str().unwrap())
-        .collect();
+    let types = event_types(&tr.body);
     assert_eq!(
         types,
         vec![

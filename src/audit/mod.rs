@@ -1,0 +1,377 @@
+//! The audit trail: every write and every eligibility decision, appended in the same
+//! transaction as what it records, hash-chained so that an edited, removed or inserted row
+//! is found by walking the chain.
+//!
+//! `hash = SHA-256(prev_hash ‖ canonical JSON of the row)`, where `prev_hash` is the previous
+//! row's hash as 64 lowercase hex characters (64 zeros before the first row) and the
+//! canonical JSON is [`canonical`] of `{seq, at, actor: {sub, client_id}, action, nip,
+//! subject_id, request_id, data}`: keys sorted, no white space, `at` as
+//! `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+
+use crate::db::audit::AuditRow;
+use chrono::{NaiveDateTime, Timelike};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who did it: the token's subject and client, and the request (or job run) it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub sub: String,
+    pub client_id: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// How the timeline and the decision log name the actor: `sub`, or `sub (client_id)`.
+    pub fn label(&self) -> String {
+        match &self.client_id {
+            Some(c) if c != &self.sub => format!("{} ({c})", self.sub),
+            _ => self.sub.clone(),
+        }
+    }
+
+    /// The service itself, e.g. `system:scheduler` for job runs (`request_id`: the run id).
+    pub fn system(name: &str, request_id: Option<String>) -> Actor {
+        Actor {
+            sub: format!("system:{name}"),
+            client_id: None,
+            request_id,
+        }
+    }
+}
+
+/// One thing to record.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub action: String,
+    pub nip: Option<String>,
+    pub subject_id: Option<String>,
+    pub data: Value,
+}
+
+impl Entry {
+    pub fn new(action: &str, nip: Option<&str>, subject_id: Option<&str>, data: Value) -> Entry {
+        Entry {
+            action: action.to_string(),
+            nip: nip.map(str::to_string),
+            subject_id: subject_id.map(str::to_string),
+            data,
+        }
+    }
+}
+
+/// Instants as stored: microseconds, which both backends keep exactly.
+pub fn truncate_micros(t: NaiveDateTime) -> NaiveDateTime {
+    let nanos = t.nanosecond() / 1000 * 1000;
+    t.with_nanosecond(nanos).unwrap_or(t)
+}
+
+pub fn format_at(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// JSON with object keys sorted and no white space (strings and numbers as serde_json
+/// writes them): the same value always gives the same bytes.
+pub fn canonical(v: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// The document a row's hash covers.
+pub fn hashed_document(row: &AuditRow) -> Value {
+    let data: Value = serde_json::from_str(&row.data).unwrap_or(Value::String(row.data.clone()));
+    json!({
+        "seq": row.seq,
+        "at": format_at(row.at),
+        "actor": { "sub": row.actor_sub, "client_id": row.actor_client_id },
+        "action": row.action,
+        "nip": row.nip,
+        "subject_id": row.subject_id,
+        "request_id": row.request_id,
+        "data": data,
+    })
+}
+
+pub fn row_hash(prev_hash: &str, row: &AuditRow) -> String {
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(canonical(&hashed_document(row)).as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// The rows that follow a chain's head `(seq, hash)`, hashed.
+pub fn chain(
+    head: (i64, &str),
+    actor: &Actor,
+    at: NaiveDateTime,
+    entries: &[Entry],
+) -> Vec<AuditRow> {
+    let at = truncate_micros(at);
+    let (mut seq, mut prev) = (head.0, head.1.to_string());
+    entries
+        .iter()
+        .map(|e| {
+            seq += 1;
+            let mut row = AuditRow {
+                seq,
+                at,
+                actor_sub: actor.sub.clone(),
+                actor_client_id: actor.client_id.clone(),
+                action: e.action.clone(),
+                nip: e.nip.clone(),
+                subject_id: e.subject_id.clone(),
+                request_id: actor.request_id.clone(),
+                data: canonical(&e.data),
+                prev_hash: prev.clone(),
+                hash: String::new(),
+            };
+            row.hash = row_hash(&prev, &row);
+            prev = row.hash.clone();
+            row
+        })
+        .collect()
+}
+
+/// What a walk of the chain found.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Verification {
+    pub ok: bool,
+    pub events_checked: i64,
+    /// The hash of the last row checked (the head when `ok`).
+    pub head: String,
+    /// The first row that does not fit, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broken_at: Option<Break>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Break {
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// Walks rows in `seq` order, carrying what was checked so far; page by page.
+#[derive(Debug, Clone)]
+pub struct Walker {
+    pub expected_seq: i64,
+    pub prev_hash: String,
+    pub checked: i64,
+}
+
+impl Default for Walker {
+    fn default() -> Self {
+        Walker {
+            expected_seq: 1,
+            prev_hash: GENESIS.to_string(),
+            checked: 0,
+        }
+    }
+}
+
+impl Walker {
+    /// Checks the next rows; the first break found, if any.
+    pub fn check(&mut self, rows: &[AuditRow]) -> Option<Break> {
+        for row in rows {
+            let broken = |reason: String| {
+                Some(Break {
+                    seq: row.seq,
+                    reason,
+                })
+            };
+            if row.seq != self.expected_seq {
+                return Break {
+                    seq: self.expected_seq,
+                    reason: format!(
+                        "row {} is missing (the next row is {})",
+                        self.expected_seq, row.seq
+                    ),
+                }
+                .into();
+            }
+            if row.prev_hash != self.prev_hash {
+                return broken(format!(
+                    "prev_hash is {} but the previous row's hash is {}",
+                    row.prev_hash, self.prev_hash
+                ));
+            }
+            let computed = row_hash(&self.prev_hash, row);
+            if computed != row.hash {
+                return broken(format!(
+                    "the row's content hashes to {computed}, not to its stored hash {}",
+                    row.hash
+                ));
+            }
+            self.prev_hash = row.hash.clone();
+            self.expected_seq += 1;
+            self.checked += 1;
+        }
+        None
+    }
+
+    /// After the last row: the chain must end where the head says.
+    pub fn finish(self, head: (i64, &str), broken: Option<Break>) -> Verification {
+        let broken = broken.or_else(|| {
+            let last = self.expected_seq - 1;
+            (head.0 != last || head.1 != self.prev_hash).then(|| Break {
+                seq: head.0.max(last),
+                reason: format!(
+                    "the chain ends at row {last} ({}) but its head records row {} ({})",
+                    self.prev_hash, head.0, head.1
+                ),
+            })
+        });
+        Verification {
+            ok: broken.is_none(),
+            events_checked: self.checked,
+            head: self.prev_hash,
+            broken_at: broken,
+        }
+    }
+}
+
+/// Walks the whole chain, page by page, up to the head read when the walk starts (rows
+/// appended meanwhile are for the next walk).
+pub fn verify(conn: &mut crate::db::AnyConnection) -> diesel::QueryResult<Verification> {
+    let (head_seq, head_hash) = crate::db::audit::head(conn)?;
+    let mut walker = Walker::default();
+    let mut after = 0;
+    let broken = loop {
+        let rows = crate::db::audit::page(conn, after, head_seq, 2000)?;
+        let Some(last) = rows.last() else {
+            break None;
+        };
+        after = last.seq;
+        if let Some(b) = walker.check(&rows) {
+            break Some(b);
+        }
+    };
+    Ok(walker.finish((head_seq, &head_hash), broken))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> NaiveDateTime {
+        "2026-11-23T03:00:00.1234567".parse().unwrap()
+    }
+
+    fn actor() -> Actor {
+        Actor {
+            sub: "ppk-3315".into(),
+            client_id: Some("simpeg".into()),
+            request_id: Some("req-1".into()),
+        }
+    }
+
+    fn entries(n: usize) -> Vec<Entry> {
+        (0..n)
+            .map(|i| {
+                Entry::new(
+                    "sanction.recorded",
+                    Some("198503302010011002"),
+                    Some("s-1"),
+                    json!({ "i": i, "b": [2, 1], "a": null }),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_depth() {
+        let v = json!({ "b": 1, "a": { "d": [ { "z": 1, "y": "é\"" } ], "c": null } });
+        assert_eq!(
+            canonical(&v),
+            r#"{"a":{"c":null,"d":[{"y":"é\"","z":1}]},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn a_chain_verifies_and_any_edit_is_found_at_its_row() {
+        let rows = chain((0, GENESIS), &actor(), at(), &entries(5));
+        assert_eq!(
+            rows[0].at.nanosecond(),
+            123_456_000,
+            "stored to the microsecond"
+        );
+        let head = (5, rows[4].hash.as_str());
+        let mut w = Walker::default();
+        let v = {
+            let b = w.check(&rows);
+            w.finish(head, b)
+        };
+        assert!(v.ok, "{v:?}");
+        assert_eq!(v.events_checked, 5);
+
+        for (field, edit) in [
+            (
+                "data",
+                Box::new(|r: &mut AuditRow| r.data = r#"{"i":9}"#.into())
+                    as Box<dyn Fn(&mut AuditRow)>,
+            ),
+            (
+                "actor",
+                Box::new(|r: &mut AuditRow| r.actor_sub = "someone".into()),
+            ),
+            (
+                "at",
+                Box::new(|r: &mut AuditRow| r.at += chrono::Duration::seconds(1)),
+            ),
+        ] {
+            let mut tampered = rows.clone();
+            edit(&mut tampered[2]);
+            let mut w = Walker::default();
+            let b = w.check(&tampered);
+            let v = w.finish(head, b);
+            assert!(!v.ok, "{field}");
+            assert_eq!(v.broken_at.unwrap().seq, 3, "{field}");
+            assert_eq!(v.events_checked, 2);
+        }
+
+        let mut gap = rows.clone();
+        gap.remove(1);
+        let mut w = Walker::default();
+        let b = w.check(&gap);
+        assert_eq!(b.unwrap().seq, 2);
+
+        let mut w = Walker::default();
+        let b = w.check(&rows[..4]);
+        let v = w.finish(head, b);
+        assert!(!v.ok, "a removed last row is found through the head");
+    }
+}

@@ -1,0 +1,301 @@
+//! Signed eligibility receipts: a compact JWS (EdDSA or ES256, signed with jsonwebtoken)
+//! over what a decision said, verifiable offline against `GET /.well-known/jwks.json`.
+//! Rotation: sign with a new key, list the old one in `ASN_RECEIPT_PREVIOUS_KEYS`; the JWKS
+//! keeps publishing it, so every receipt it signed still verifies.
+
+use crate::audit::canonical;
+use crate::config::ReceiptSettings;
+use anyhow::{bail, Context};
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING,
+};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine;
+use chrono::{DateTime, NaiveDate, Utc};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// What a receipt asserts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptClaims {
+    pub iss: String,
+    /// The NIP.
+    pub sub: String,
+    /// Issue time, seconds since the epoch.
+    pub iat: i64,
+    /// The decision id.
+    pub jti: String,
+    pub decision_id: String,
+    pub nip: String,
+    pub purpose: String,
+    pub as_of: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_known_at: Option<DateTime<Utc>>,
+    pub outcome: String,
+    pub eligible: bool,
+    pub reason_codes: Vec<String>,
+    pub eligible_from: Option<NaiveDate>,
+    pub policy_version: String,
+}
+
+/// A public key as the JWKS publishes it.
+#[derive(Debug, Clone)]
+struct PublicKey {
+    alg: Algorithm,
+    jwk: Value,
+}
+
+impl PublicKey {
+    fn ed25519(x: &[u8]) -> PublicKey {
+        let members = json!({ "crv": "Ed25519", "kty": "OKP", "x": B64URL.encode(x) });
+        PublicKey::finish(Algorithm::EdDSA, "EdDSA", members)
+    }
+
+    /// `point`: the uncompressed SEC1 point (0x04 ‖ x ‖ y).
+    fn p256(point: &[u8]) -> anyhow::Result<PublicKey> {
+        if point.len() != 65 || point[0] != 4 {
+            bail!("a P-256 public key is an uncompressed point of 65 bytes");
+        }
+        let members = json!({
+            "crv": "P-256", "kty": "EC",
+            "x": B64URL.encode(&point[1..33]), "y": B64URL.encode(&point[33..]),
+        });
+        Ok(PublicKey::finish(Algorithm::ES256, "ES256", members))
+    }
+
+    /// Adds `kid` (the RFC 7638 thumbprint of the required members), `alg` and `use`.
+    fn finish(alg: Algorithm, alg_name: &str, mut jwk: Value) -> PublicKey {
+        let kid = B64URL.encode(Sha256::digest(canonical(&jwk).as_bytes()));
+        jwk["kid"] = json!(kid);
+        jwk["alg"] = json!(alg_name);
+        jwk["use"] = json!("sig");
+        PublicKey { alg, jwk }
+    }
+
+    fn kid(&self) -> &str {
+        self.jwk["kid"].as_str().unwrap_or_default()
+    }
+}
+
+struct SigningKey {
+    public: PublicKey,
+    key: EncodingKey,
+}
+
+/// Parses a PKCS#8 private key (Ed25519 or P-256) from its DER.
+fn signing_key(der: &[u8]) -> anyhow::Result<SigningKey> {
+    if let Ok(pair) = Ed25519KeyPair::from_pkcs8(der) {
+        return Ok(SigningKey {
+            public: PublicKey::ed25519(pair.public_key().as_ref()),
+            key: EncodingKey::from_ed_der(der),
+        });
+    }
+    if let Ok(pair) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der) {
+        return Ok(SigningKey {
+            public: PublicKey::p256(pair.public_key().as_ref())?,
+            key: EncodingKey::from_ec_der(der),
+        });
+    }
+    bail!("not a PKCS#8 Ed25519 or P-256 private key")
+}
+
+const ED25519_OID: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
+const P256_OID: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+
+/// The public half of a PEM file: a private key, or a SubjectPublicKeyInfo.
+fn public_key_of(pem_text: &str) -> anyhow::Result<PublicKey> {
+    let block = pem::parse(pem_text).context("not a PEM file")?;
+    let der = block.contents();
+    match block.tag() {
+        "PRIVATE KEY" => Ok(signing_key(der)?.public),
+        "PUBLIC KEY" if contains(der, ED25519_OID) && der.len() >= 32 => {
+            Ok(PublicKey::ed25519(&der[der.len() - 32..]))
+        }
+        "PUBLIC KEY" if contains(der, P256_OID) && der.len() >= 65 => {
+            PublicKey::p256(&der[der.len() - 65..])
+        }
+        other => bail!("a '{other}' PEM block is not an Ed25519 or P-256 key"),
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The signer in force and every key the JWKS publishes.
+pub struct Receipts {
+    signer: SigningKey,
+    published: Vec<PublicKey>,
+    issuer: String,
+}
+
+impl Receipts {
+    /// Loads the configured key, or the development key in `data_dir` (generated on first
+    /// use). `Ok((receipts, true))` when a key was generated.
+    pub fn load(settings: &ReceiptSettings, data_dir: &Path) -> anyhow::Result<(Receipts, bool)> {
+        let (pem_text, generated) = match &settings.key_file {
+            Some(path) => (
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read ASN_RECEIPT_KEY {}", path.display()))?,
+                false,
+            ),
+            None => dev_key(data_dir)?,
+        };
+        let block = pem::parse(&pem_text).context("ASN_RECEIPT_KEY is not a PEM file")?;
+        if block.tag() != "PRIVATE KEY" {
+            bail!("ASN_RECEIPT_KEY must be a PKCS#8 'PRIVATE KEY' (Ed25519 or P-256)");
+        }
+        let signer = signing_key(block.contents()).context("ASN_RECEIPT_KEY")?;
+        let mut published = vec![signer.public.clone()];
+        for path in &settings.previous_keys {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("cannot read ASN_RECEIPT_PREVIOUS_KEYS {}", path.display())
+            })?;
+            let key = public_key_of(&text)
+                .with_context(|| format!("ASN_RECEIPT_PREVIOUS_KEYS {}", path.display()))?;
+            if published.iter().all(|k| k.kid() != key.kid()) {
+                published.push(key);
+            }
+        }
+        let receipts = Receipts {
+            signer,
+            published,
+            issuer: settings.issuer.clone(),
+        };
+        Ok((receipts, generated))
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn kid(&self) -> &str {
+        self.signer.public.kid()
+    }
+
+    /// `{"keys": [...]}`: the signing key first, then the retired ones.
+    pub fn jwks(&self) -> Value {
+        json!({ "keys": self.published.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
+    }
+
+    pub fn sign(&self, claims: &ReceiptClaims) -> Result<String, jsonwebtoken::errors::Error> {
+        let mut header = Header::new(self.signer.public.alg);
+        header.kid = Some(self.kid().to_string());
+        jsonwebtoken::encode(&header, claims, &self.signer.key)
+    }
+}
+
+/// The development key in `dir/receipt-key.pem`: read, or generated (Ed25519).
+fn dev_key(dir: &Path) -> anyhow::Result<(String, bool)> {
+    let path = dir.join("receipt-key.pem");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok((existing, false));
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let doc = Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new())
+        .map_err(|_| anyhow::anyhow!("cannot generate an Ed25519 key"))?;
+    let text = pem::encode(&pem::Pem::new("PRIVATE KEY", doc.as_ref().to_vec()));
+    crate::auth::keys::write_private(&path, &text)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok((text, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> ReceiptClaims {
+        ReceiptClaims {
+            iss: "asn-eligibility".into(),
+            sub: "198503302010011002".into(),
+            iat: 1_795_000_000,
+            jti: "d-1".into(),
+            decision_id: "d-1".into(),
+            nip: "198503302010011002".into(),
+            purpose: "promotion".into(),
+            as_of: "2024-06-01".parse().unwrap(),
+            as_known_at: None,
+            outcome: "ineligible".into(),
+            eligible: false,
+            reason_codes: vec!["active_sanction".into()],
+            eligible_from: Some("2025-03-25".parse().unwrap()),
+            policy_version: "v1".into(),
+        }
+    }
+
+    fn settings(key: Option<&Path>, previous: Vec<std::path::PathBuf>) -> ReceiptSettings {
+        ReceiptSettings {
+            key_file: key.map(Path::to_path_buf),
+            previous_keys: previous,
+            issuer: "asn-eligibility".into(),
+        }
+    }
+
+    #[test]
+    fn a_generated_key_signs_and_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (r, generated) = Receipts::load(&settings(None, vec![]), dir.path()).unwrap();
+        assert!(generated);
+        let (again, generated) = Receipts::load(&settings(None, vec![]), dir.path()).unwrap();
+        assert!(!generated);
+        assert_eq!(r.kid(), again.kid());
+        let jwks = r.jwks();
+        assert_eq!(jwks["keys"][0]["kty"], "OKP");
+        assert_eq!(jwks["keys"][0]["kid"], r.kid());
+        let token = r.sign(&claims()).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(
+            (header.alg, header.kid.as_deref()),
+            (Algorithm::EdDSA, Some(r.kid()))
+        );
+    }
+
+    #[test]
+    fn p256_keys_and_retired_public_keys_are_published() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let es = fixtures.join("es256-private.pem");
+        let ed_public = fixtures.join("ed25519-public.pem");
+        let (r, _) = Receipts::load(
+            &settings(Some(&es), vec![ed_public]),
+            Path::new("/nonexistent"),
+        )
+        .unwrap();
+        let keys = r.jwks()["keys"].as_array().unwrap().clone();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(
+            (keys[0]["kty"].as_str(), keys[0]["alg"].as_str()),
+            (Some("EC"), Some("ES256"))
+        );
+        assert_eq!(
+            (keys[1]["kty"].as_str(), keys[1]["alg"].as_str()),
+            (Some("OKP"), Some("EdDSA"))
+        );
+        // The published Ed25519 key is the one whose private half the fixtures hold.
+        let (from_private, _) = Receipts::load(
+            &settings(Some(&fixtures.join("ed25519-private.pem")), vec![]),
+            Path::new("/nonexistent"),
+        )
+        .unwrap();
+        assert_eq!(keys[1]["x"], from_private.jwks()["keys"][0]["x"]);
+        assert_eq!(
+            jsonwebtoken::decode_header(r.sign(&claims()).unwrap())
+                .unwrap()
+                .alg,
+            Algorithm::ES256
+        );
+    }
+
+    #[test]
+    fn other_keys_are_refused_with_the_variable_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.pem");
+        std::fs::write(&bad, "not a key").unwrap();
+        let err = Receipts::load(&settings(Some(&bad), vec![]), dir.path())
+            .err()
+            .unwrap();
+        assert!(format!("{err:#}").contains("ASN_RECEIPT_KEY"), "{err:#}");
+    }
+}
