@@ -52,6 +52,22 @@ pub enum Command {
     RunJob { name: String },
     /// Walk the audit trail's hash chain; exits 1 and names the first bad row if it breaks.
     VerifyAudit,
+    /// Fill an empty registry with a deterministic synthetic national register (benchmarks).
+    GenData {
+        #[arg(long, default_value_t = 4_500_000)]
+        asn: u64,
+        #[arg(long, default_value_t = 500_000)]
+        sanctions: u64,
+        #[arg(long, default_value_t = 10_000)]
+        blocks: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Also write every `--nips-every`-th generated NIP, one per line, to this file.
+        #[arg(long)]
+        nips_out: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 450)]
+        nips_every: u64,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -93,7 +109,59 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::RunJob { name } => run_job(&name)?,
         Command::Import { file, format } => import(&file, format.as_deref())?,
         Command::VerifyAudit => verify_audit()?,
+        Command::GenData {
+            asn,
+            sanctions,
+            blocks,
+            seed,
+            nips_out,
+            nips_every,
+        } => {
+            let spec = crate::gen_data::Spec {
+                asn,
+                sanctions,
+                blocks,
+                seed,
+            };
+            gen_data(&spec, nips_out.as_deref(), nips_every)?
+        }
     }
+    Ok(())
+}
+
+fn gen_data(
+    spec: &crate::gen_data::Spec,
+    nips_out: Option<&std::path::Path>,
+    every: u64,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let settings = Settings::load()?;
+    crate::db::migrate(&settings.database)?;
+    let mut conn = crate::db::establish(&settings.database)?;
+    let policy = crate::startup::load_policy(&settings)?;
+    let now = settings.clock.now_naive();
+    let started = std::time::Instant::now();
+    let counts = crate::gen_data::generate(&mut conn, &policy, spec, now, |table, n| {
+        if n % 500_000 == 0 || table == "blocks" {
+            eprintln!("  {table}: {n} ({:.0} s)", started.elapsed().as_secs_f64());
+        }
+    })?;
+    if let Some(path) = nips_out {
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        );
+        for i in (0..spec.asn).step_by(every.max(1) as usize) {
+            writeln!(out, "{}", crate::gen_data::profile(spec.seed, i, now).nip)?;
+        }
+    }
+    println!(
+        "{} ASN, {} sanctions, {} blocks written in {:.1} s",
+        counts.asn,
+        counts.sanctions,
+        counts.blocks,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod gen_data;
 pub mod i18n;
 pub mod jobs;
 pub mod openapi;

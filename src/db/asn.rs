@@ -112,19 +112,8 @@ pub struct NewProfile {
 
 /// Inserts profiles known to be new: COPY on PostgreSQL, multi-row inserts on SQLite.
 pub fn insert_new(conn: &mut AnyConnection, rows: &[NewProfile]) -> QueryResult<()> {
-    match conn {
-        AnyConnection::Postgresql(c) => diesel::copy_from(asn::table)
-            .from_insertable(rows)
-            .execute(c)
-            .map(|_| ()),
-        // 12 columns: 2 000 rows stay under SQLite's 32 766 bind parameters.
-        AnyConnection::Sqlite(c) => rows.chunks(2000).try_for_each(|chunk| {
-            diesel::insert_into(asn::table)
-                .values(chunk)
-                .execute(c)
-                .map(|_| ())
-        }),
-    }
+    // 12 columns: 2 000 rows stay under SQLite's bind-parameter limit.
+    crate::bulk_insert!(conn, asn::table, rows, 2000)
 }
 
 /// Overwrites the profile fields of existing ASN (their history of events stays).

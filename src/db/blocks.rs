@@ -33,6 +33,11 @@ pub fn insert(conn: &mut AnyConnection, row: &BlockRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// Many rows at once: COPY on PostgreSQL; on SQLite multi-row inserts of 2000 rows.
+pub fn insert_bulk(conn: &mut AnyConnection, rows: &[BlockRow]) -> QueryResult<()> {
+    crate::bulk_insert!(conn, b::table, rows, 2000)
+}
+
 pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<BlockRow>> {
     b::table
         .find(id)

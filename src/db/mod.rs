@@ -43,6 +43,26 @@ macro_rules! on_backend {
     };
 }
 
+/// Inserts many rows: COPY on PostgreSQL; on SQLite multi-row inserts of `$chunk` rows
+/// (keep `$chunk` × columns under SQLite's 32 766 bind parameters).
+#[macro_export]
+macro_rules! bulk_insert {
+    ($conn:expr, $table:expr, $rows:expr, $chunk:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql(c) => diesel::copy_from($table)
+                .from_insertable($rows)
+                .execute(c)
+                .map(|_| ()),
+            $crate::db::AnyConnection::Sqlite(c) => $rows.chunks($chunk).try_for_each(|chunk| {
+                diesel::insert_into($table)
+                    .values(chunk)
+                    .execute(c)
+                    .map(|_| ())
+            }),
+        }
+    };
+}
+
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 

@@ -53,6 +53,12 @@ pub fn insert(conn: &mut AnyConnection, row: &SanctionRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// Many rows at once: COPY on PostgreSQL; on SQLite multi-row inserts of 1000 rows
+/// (32 columns: under its 32 766 bind parameters).
+pub fn insert_bulk(conn: &mut AnyConnection, rows: &[SanctionRow]) -> QueryResult<()> {
+    crate::bulk_insert!(conn, s::table, rows, 1000)
+}
+
 pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<SanctionRow>> {
     s::table
         .find(id)

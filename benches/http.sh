@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Eligibility over HTTP at national scale, in one run, as ratios (README: "Benchmarks").
+#
+#   benches/http.sh                         # 4.5 M ASN, 500 k sanctions, 10 k blocks
+#   BENCH_ASN=200000 BENCH_SANCTIONS=20000 benches/http.sh   # a quick run
+#
+# For each backend: a fresh database filled by `gen-data`, the release server with auth on
+# and every decision stored and audited, then wrk (-t2, 64 connections, loopback) against
+# /health/live, the eligibility GET, and the 1000-NIP batch; the server's peak RSS; and
+# `pgbench -S -M prepared -c 8` on the same PostgreSQL as its point-lookup limit.
+# Needs wrk and pgbench (Debian: apt-get install wrk postgresql-contrib).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ASN=${BENCH_ASN:-4500000}
+SANCTIONS=${BENCH_SANCTIONS:-500000}
+BLOCKS=${BENCH_BLOCKS:-10000}
+SECONDS_EACH=${BENCH_SECONDS:-20}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+BACKENDS=${BENCH_BACKENDS:-"postgres sqlite"}
+PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+PORT=${BENCH_PORT:-18080}
+WORK=${BENCH_WORK:-target/bench-http}
+BIN=${ASN_BIN:-}
+# Reuse a generated database left by an earlier run with the same sizes (saves minutes).
+REUSE=${BENCH_REUSE_DATA:-}
+
+for tool in wrk pgbench psql curl; do
+  command -v "$tool" >/dev/null || { echo "benches/http.sh needs $tool" >&2; exit 1; }
+done
+if [ -z "$BIN" ]; then
+  cargo build --release --locked -q
+  BIN=target/release/asn-eligibility
+fi
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+export ASN_JWT_SECRET=bench-secret-0123456789-0123456789-abcdef
+export ASN_DATA_DIR=$WORK/data RUST_LOG=warn ASN_CRON_LIFT_EXPIRED= ASN_CRON_ACTIVATE_SCHEDULED=
+SIZE="$ASN-$SANCTIONS-$BLOCKS"
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; true' EXIT
+
+# wrk's summary as "req/s p50_ms p99_ms non2xx"
+wrk_run() {
+  local out
+  out=$(wrk -t"$(($1 < 2 ? 1 : 2))" -c"$1" -d"${SECONDS_EACH}s" --latency "${@:2}")
+  echo "$out" >>"$WORK/wrk.log"
+  echo "$out" | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec/ { rps = $2 }
+    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+    /Non-2xx/ { bad = $NF }
+    END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad + 0 }'
+}
+
+database_url() {
+  case $1 in
+    postgres) echo "$PG/asn_bench" ;;
+    sqlite) echo "sqlite://$WORK/bench.db" ;;
+  esac
+}
+
+fresh_database() {
+  local backend=$1 url=$2
+  if [ -n "$REUSE" ] && [ -f "$WORK/$backend.$SIZE.ready" ]; then return; fi
+  rm -f "$WORK/$backend".*.ready
+  case $backend in
+    postgres)
+      psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS asn_bench" -c "CREATE DATABASE asn_bench" ;;
+    sqlite) rm -f "$WORK"/bench.db* ;;
+  esac
+  local started=$SECONDS
+  DATABASE_URL=$url "$BIN" gen-data --asn "$ASN" --sanctions "$SANCTIONS" --blocks "$BLOCKS" \
+    --nips-out "$WORK/nips.txt" --nips-every $((ASN / 10000 > 0 ? ASN / 10000 : 1)) >&2
+  echo "gen-data ($backend): $((SECONDS - started)) s" >&2
+  touch "$WORK/$backend.$SIZE.ready"
+}
+
+start_server() {
+  DATABASE_URL=$1 ASN_BIND=127.0.0.1:$PORT "$BIN" serve >"$WORK/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 600); do
+    curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && return
+    sleep 0.1
+  done
+  echo "the server did not become ready; see $WORK/server.log" >&2
+  exit 1
+}
+
+stop_server() {
+  kill "$server"
+  wait "$server" 2>/dev/null || true
+  server=""
+}
+
+rows=()
+for backend in $BACKENDS; do
+  url=$(database_url "$backend")
+  fresh_database "$backend" "$url"
+  start_server "$url"
+  TOKEN=$(DATABASE_URL=$url "$BIN" token --scope "eligibility:read" --ttl 1h)
+  export TOKEN NIPS=$WORK/nips.txt
+  read -r live_rps live_p50 live_p99 _ < <(wrk_run "$CONNECTIONS" "http://127.0.0.1:$PORT/health/live")
+  read -r get_rps get_p50 get_p99 get_bad < <(wrk_run "$CONNECTIONS" -s benches/wrk/eligibility.lua "http://127.0.0.1:$PORT")
+  read -r batch_rps batch_p50 batch_p99 batch_bad < <(wrk_run 1 -s benches/wrk/batch.lua "http://127.0.0.1:$PORT")
+  rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status")
+  stop_server
+  if [ "$get_bad" -gt 0 ] || [ "$batch_bad" -gt 0 ]; then
+    echo "FAILED: $get_bad eligibility and $batch_bad batch responses were not 2xx (see $WORK/wrk.log)" >&2
+    exit 1
+  fi
+  rows+=("$backend $live_rps $live_p50 $live_p99 $get_rps $get_p50 $get_p99 $batch_rps $batch_p50 $batch_p99 $rss")
+done
+
+psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS pgbench_bench" -c "CREATE DATABASE pgbench_bench"
+pgbench -q -i -s 10 "$PG/pgbench_bench" >/dev/null 2>&1
+pg_tps=$(pgbench -S -M prepared -c 8 -j 2 -T "$SECONDS_EACH" "$PG/pgbench_bench" 2>/dev/null |
+  awk '/^tps/ { printf "%.0f", $3 }')
+
+echo
+echo "$(date -u +%F), $(nproc) cores, $ASN ASN / $SANCTIONS sanctions / $BLOCKS blocks, wrk -t2 -c$CONNECTIONS ${SECONDS_EACH}s; pgbench -S -M prepared -c 8: $pg_tps tps"
+echo
+echo "| backend | /health/live req/s | eligibility GET req/s | GET p50 / p99 ms | GET ÷ live | GET ÷ pgbench -S | batch of 1000 p50 / p99 ms | peak RSS |"
+echo "|---|---|---|---|---|---|---|---|"
+for row in "${rows[@]}"; do
+  read -r backend live_rps _ _ get_rps get_p50 get_p99 _ batch_p50 batch_p99 rss <<<"$row"
+  awk -v b="$backend" -v l="$live_rps" -v g="$get_rps" -v p50="$get_p50" -v p99="$get_p99" \
+      -v pg="$pg_tps" -v b50="$batch_p50" -v b99="$batch_p99" -v rss="$rss" 'BEGIN {
+    printf "| %s | %d | %d | %.1f / %.1f | %.1f %% | %.1f %% | %.0f / %.0f | %d MiB |\n",
+      b, l, g, p50, p99, 100 * g / l, 100 * g / pg, b50, b99, rss }'
+done
