@@ -9,6 +9,7 @@ use crate::domain::Purpose;
 use crate::error::ApiError;
 use crate::jobs::{spawn_scheduler, JobSchedule, Runner};
 use crate::receipts::Receipts;
+use crate::service::decision_log::DecisionLog;
 use crate::service::eligibility::{Check, Rule};
 use crate::telemetry;
 use actix_web::dev::Server;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub pool: Pool,
     pub policy: Arc<Policy>,
     pub receipts: Arc<Receipts>,
+    /// Stores decisions in group commits (one writer per instance).
+    pub decisions: DecisionLog,
     pub verifier: Arc<Verifier>,
     pub clock: Clock,
     pub tz: Tz,
@@ -176,9 +179,10 @@ impl Application {
         let state = web::Data::new(AppState {
             jobs: settings.jobs.clone(),
             runner,
-            pool,
             policy,
             receipts: Arc::new(receipts),
+            decisions: DecisionLog::start(pool.clone()),
+            pool,
             verifier: Arc::new(verifier),
             clock: settings.clock,
             tz: settings.timezone,

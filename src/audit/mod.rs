@@ -134,37 +134,41 @@ pub fn row_hash(prev_hash: &str, row: &AuditRow) -> String {
     hex::encode(h.finalize())
 }
 
-/// The rows that follow a chain's head `(seq, hash)`, hashed.
-pub fn chain(
-    head: (i64, &str),
-    actor: &Actor,
-    at: NaiveDateTime,
-    entries: &[Entry],
-) -> Vec<AuditRow> {
-    let at = truncate_micros(at);
+/// Entries one actor recorded at one instant.
+#[derive(Debug, Clone, Copy)]
+pub struct Group<'a> {
+    pub actor: &'a Actor,
+    pub at: NaiveDateTime,
+    pub entries: &'a [Entry],
+}
+
+/// The rows that follow a chain's head `(seq, hash)`, hashed, group after group.
+pub fn chain(head: (i64, &str), groups: &[Group<'_>]) -> Vec<AuditRow> {
     let (mut seq, mut prev) = (head.0, head.1.to_string());
-    entries
-        .iter()
-        .map(|e| {
+    let mut rows = Vec::with_capacity(groups.iter().map(|g| g.entries.len()).sum());
+    for g in groups {
+        let at = truncate_micros(g.at);
+        for e in g.entries {
             seq += 1;
             let mut row = AuditRow {
                 seq,
                 at,
-                actor_sub: actor.sub.clone(),
-                actor_client_id: actor.client_id.clone(),
+                actor_sub: g.actor.sub.clone(),
+                actor_client_id: g.actor.client_id.clone(),
                 action: e.action.clone(),
                 nip: e.nip.clone(),
                 subject_id: e.subject_id.clone(),
-                request_id: actor.request_id.clone(),
+                request_id: g.actor.request_id.clone(),
                 data: canonical(&e.data),
-                prev_hash: prev.clone(),
+                prev_hash: prev,
                 hash: String::new(),
             };
-            row.hash = row_hash(&prev, &row);
+            row.hash = row_hash(&row.prev_hash, &row);
             prev = row.hash.clone();
-            row
-        })
-        .collect()
+            rows.push(row);
+        }
+    }
+    rows
 }
 
 /// What a walk of the chain found.
@@ -323,7 +327,15 @@ mod tests {
 
     #[test]
     fn a_chain_verifies_and_any_edit_is_found_at_its_row() {
-        let rows = chain((0, GENESIS), &actor(), at(), &entries(5));
+        let (a, es) = (actor(), entries(5));
+        let rows = chain(
+            (0, GENESIS),
+            &[Group {
+                actor: &a,
+                at: at(),
+                entries: &es,
+            }],
+        );
         assert_eq!(
             rows[0].at.nanosecond(),
             123_456_000,

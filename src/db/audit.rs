@@ -2,7 +2,7 @@
 
 use super::schema::{audit_events as a, audit_head as h};
 use super::AnyConnection;
-use crate::audit::{chain, Actor, Entry};
+use crate::audit::{chain, Actor, Entry, Group};
 use crate::on_backend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -46,11 +46,16 @@ pub fn append(
     at: NaiveDateTime,
     entries: &[Entry],
 ) -> QueryResult<()> {
-    if entries.is_empty() {
+    append_groups(conn, &[Group { actor, at, entries }])
+}
+
+/// Appends the entries of several actors (a group commit of decisions) in one go.
+pub fn append_groups(conn: &mut AnyConnection, groups: &[Group<'_>]) -> QueryResult<()> {
+    if groups.iter().all(|g| g.entries.is_empty()) {
         return Ok(());
     }
     let (seq, hash) = lock_head(conn)?;
-    let rows = chain((seq, &hash), actor, at, entries);
+    let rows = chain((seq, &hash), groups);
     // 11 columns: 500 rows stay under either backend's bind-parameter limit.
     for chunk in rows.chunks(500) {
         on_backend!(conn, |c| diesel::insert_into(a::table)

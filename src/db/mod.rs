@@ -137,6 +137,13 @@ pub struct Conn {
     broken: bool,
 }
 
+impl Conn {
+    /// The server went away under this connection: the pool drops it instead of reusing it.
+    pub fn mark_broken(&mut self) {
+        self.broken = true;
+    }
+}
+
 impl Deref for Conn {
     type Target = AnyConnection;
     fn deref(&self) -> &AnyConnection {

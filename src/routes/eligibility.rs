@@ -143,11 +143,17 @@ pub async fn check(
     q.finish()?;
     let purpose = purpose.expect("checked above");
     let (st, actor) = (state.clone(), who.audit_actor());
-    let decision = db::run(&state.pool, move |c| {
+    let decided = db::run(&state.pool, move |c| {
         let check = st.check(purpose, as_of, as_known_at, &actor, now);
-        svc::check_one(c, &check, nip)
+        svc::evaluate_many(c, &check, vec![Ok(nip)])
     })
     .await?;
+    let decision = state
+        .decisions
+        .store(decided, who.audit_actor(), now.naive_utc())
+        .await?
+        .pop()
+        .expect("one result per NIP")?;
     Ok(reply(&render(&decision, lang)))
 }
 

@@ -365,11 +365,21 @@ impl Loaded {
 /// Decisions made and signed, not stored yet.
 pub struct Decided {
     results: Vec<Result<DecisionRecord, ApiError>>,
-    rows: Vec<DecisionRow>,
-    entries: Vec<Entry>,
+    store: ToStore,
+}
+
+/// What storing decisions writes: their rows and their audit entries.
+pub struct ToStore {
+    pub rows: Vec<DecisionRow>,
+    pub entries: Vec<Entry>,
 }
 
 impl Decided {
+    /// The answers, and what must be stored before any of them is given.
+    pub fn split(self) -> (Vec<Result<DecisionRecord, ApiError>>, ToStore) {
+        (self.results, self.store)
+    }
+
     /// Stores the decisions and queues their audit entries in `j`; call it inside the write
     /// transaction that flushes `j`.
     pub fn store(
@@ -377,8 +387,8 @@ impl Decided {
         conn: &mut AnyConnection,
         j: &mut Journal,
     ) -> Result<Vec<Result<DecisionRecord, ApiError>>, ApiError> {
-        store::insert_all(conn, &self.rows)?;
-        self.entries.into_iter().for_each(|e| j.audit(e));
+        store::insert_all(conn, &self.store.rows)?;
+        self.store.entries.into_iter().for_each(|e| j.audit(e));
         Ok(self.results)
     }
 }
@@ -400,8 +410,10 @@ pub fn evaluate_many(
     let actor = check.actor.label();
     let mut decided = Decided {
         results: Vec::with_capacity(nips.len()),
-        rows: Vec::new(),
-        entries: Vec::new(),
+        store: ToStore {
+            rows: Vec::new(),
+            entries: Vec::new(),
+        },
     };
     for n in nips {
         let result = match n {
@@ -416,8 +428,8 @@ pub fn evaluate_many(
                         .map_err(|e| {
                             ApiError::internal(anyhow::anyhow!("signing a receipt: {e}"))
                         })?;
-                    decided.rows.push(row_of(&d, &actor)?);
-                    decided.entries.push(d.audit_entry());
+                    decided.store.rows.push(row_of(&d, &actor)?);
+                    decided.store.entries.push(d.audit_entry());
                     Ok(d)
                 }
             },
@@ -425,32 +437,6 @@ pub fn evaluate_many(
         decided.results.push(result);
     }
     Ok(decided)
-}
-
-/// Decides, then stores the decisions with their audit entries in one transaction before
-/// any answer leaves.
-pub fn check_many(
-    conn: &mut AnyConnection,
-    check: &Check<'_>,
-    nips: Vec<Result<Nip, ApiError>>,
-) -> Result<Vec<Result<DecisionRecord, ApiError>>, ApiError> {
-    let decided = evaluate_many(conn, check, nips)?;
-    let mut j = Journal::new(check.actor.clone(), check.rule.now.naive_utc());
-    db::write_tx(conn, |c| {
-        let results = decided.store(c, &mut j)?;
-        j.flush(c)?;
-        Ok(results)
-    })
-}
-
-pub fn check_one(
-    conn: &mut AnyConnection,
-    check: &Check<'_>,
-    nip: Nip,
-) -> Result<DecisionRecord, ApiError> {
-    check_many(conn, check, vec![Ok(nip)])?
-        .pop()
-        .expect("one result per NIP")
 }
 
 pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<DecisionRecord>, ApiError> {
