@@ -64,6 +64,8 @@ fn run(url: &DatabaseUrl, n: usize) -> (Duration, i64, u64) {
     .unwrap();
     let runner = Runner {
         pool,
+        policy: std::sync::Arc::new(asn_eligibility::domain::policy::Policy::embedded_default()),
+        metrics: asn_eligibility::metrics::Metrics::new(),
         clock: Clock::Fixed("2027-03-01T03:00:00Z".parse().unwrap()),
         tz: chrono_tz::Asia::Jakarta,
         batch_size: 1000,

@@ -226,6 +226,8 @@ fn run_job(name: &str) -> anyhow::Result<()> {
     let pool = crate::db::build_pool(&settings.database, &settings.pool)?;
     let runner = crate::jobs::Runner {
         pool,
+        policy: std::sync::Arc::new(crate::startup::load_policy(&settings)?),
+        metrics: crate::metrics::Metrics::new(),
         clock: settings.clock,
         tz: settings.timezone,
         batch_size: settings.job_batch_size,

@@ -3,6 +3,7 @@
 
 use crate::db::{DatabaseUrl, PoolSettings};
 use crate::jobs::{Job, JobSchedule};
+use crate::webhooks::WebhookSettings;
 use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
@@ -50,6 +51,7 @@ pub struct Settings {
     pub jobs: Vec<JobSchedule>,
     /// Sanctions a job records per transaction.
     pub job_batch_size: i64,
+    pub webhooks: WebhookSettings,
     pub clock: Clock,
 }
 
@@ -209,6 +211,20 @@ impl Settings {
                 })
                 .collect::<anyhow::Result<_>>()?,
             job_batch_size: src.parse("ASN_JOB_BATCH_SIZE", 1000)?,
+            webhooks: WebhookSettings {
+                retry_schedule: WebhookSettings::parse_schedule(
+                    src.raw("ASN_WEBHOOK_RETRY_SCHEDULE")
+                        .unwrap_or(WebhookSettings::DEFAULT_SCHEDULE),
+                )?,
+                allowed_networks: WebhookSettings::parse_networks(
+                    src.get("ASN_WEBHOOK_ALLOWED_NETWORKS").unwrap_or(""),
+                )?,
+                timeout: Duration::from_millis(src.parse("ASN_WEBHOOK_TIMEOUT_MS", 10_000)?),
+                poll_interval: Duration::from_millis(src.parse("ASN_WEBHOOK_POLL_MS", 1000)?),
+                retry_after_cap: Duration::from_secs(
+                    src.parse("ASN_WEBHOOK_RETRY_AFTER_CAP_SECS", 36_000)?,
+                ),
+            },
             clock: Clock::System,
         };
         if !(1..=10_000).contains(&settings.job_batch_size) {

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
          description = "Sanction track records (rekam jejak) and eligibility checks for Indonesian civil servants (ASN). Errors are RFC 9457 problem+json with a stable `code`."),
     paths(
         crate::routes::health::live, crate::routes::health::ready, crate::routes::health::openapi,
-        crate::routes::health::catalogue, crate::routes::health::jwks,
+        crate::routes::health::catalogue, crate::routes::health::jwks, crate::routes::health::metrics,
         crate::routes::sanctions::create, crate::routes::sanctions::list, crate::routes::sanctions::get,
         crate::routes::sanctions::lift, crate::routes::sanctions::annul,
         crate::routes::sanctions::appeal, crate::routes::sanctions::appeal_decision,
@@ -19,10 +19,12 @@ use utoipa::{Modify, OpenApi};
         crate::routes::eligibility::replay, crate::routes::audit::events, crate::routes::audit::verify,
         crate::routes::bkn::updates, crate::routes::bkn::reconciliation, crate::routes::bkn::snapshot, crate::routes::blocks::list,
         crate::routes::jobs::list, crate::routes::jobs::runs, crate::routes::jobs::get_run, crate::routes::jobs::run,
+        crate::routes::webhooks::create, crate::routes::webhooks::list, crate::routes::webhooks::delete,
+        crate::routes::webhooks::deliveries, crate::routes::webhooks::retry, crate::routes::webhooks::changes,
     ),
     components(schemas(crate::error::Problem, crate::error::ErrorCode, crate::service::bkn::ProfileData, crate::service::bkn::StatusData)),
     modifiers(&BearerAuth),
-    tags((name = "sanctions"), (name = "registry"), (name = "eligibility"), (name = "bkn"), (name = "jobs"), (name = "audit"), (name = "catalogue"), (name = "operations"))
+    tags((name = "sanctions"), (name = "registry"), (name = "eligibility"), (name = "bkn"), (name = "jobs"), (name = "audit"), (name = "webhooks"), (name = "catalogue"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

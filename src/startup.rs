@@ -8,10 +8,13 @@ use crate::domain::policy::Policy;
 use crate::domain::Purpose;
 use crate::error::ApiError;
 use crate::jobs::{spawn_scheduler, JobSchedule, Runner};
+use crate::metrics::Metrics;
 use crate::receipts::Receipts;
 use crate::service::decision_log::DecisionLog;
 use crate::service::eligibility::{Check, Rule};
+use crate::service::outbox::Watch;
 use crate::telemetry;
+use crate::webhooks::{target::Targets, worker::Worker};
 use actix_web::dev::Server;
 use actix_web::{middleware::from_fn, web, App, HttpServer};
 use anyhow::Context;
@@ -33,12 +36,24 @@ pub struct AppState {
     pub backend: Backend,
     pub jobs: Vec<JobSchedule>,
     pub runner: Runner,
+    pub metrics: Metrics,
+    /// Which webhook URLs subscriptions may name.
+    pub targets: Targets,
 }
 
 impl AppState {
     /// Today in the configured zone.
     pub fn today(&self) -> NaiveDate {
         self.clock.today(self.tz)
+    }
+
+    /// What a write needs to tell subscribers of eligibility changes.
+    pub fn watch(&self) -> Watch {
+        Watch {
+            policy: self.policy.clone(),
+            tz: self.tz,
+            today: self.today(),
+        }
     }
 
     /// An eligibility check under the policy in force, signed with the receipt key.
@@ -169,14 +184,22 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let metrics = Metrics::new();
         let runner = Runner {
             pool: pool.clone(),
+            policy: policy.clone(),
+            metrics: metrics.clone(),
             clock: settings.clock,
             tz: settings.timezone,
             batch_size: settings.job_batch_size,
         };
         spawn_scheduler(runner.clone(), settings.jobs.clone());
+        let webhooks = settings.webhooks.clone();
+        let targets = Targets::new(webhooks.allowed_networks.clone());
+        Worker::new(pool.clone(), webhooks, settings.clock, metrics.clone())?.spawn();
         let state = web::Data::new(AppState {
+            metrics,
+            targets,
             jobs: settings.jobs.clone(),
             runner,
             policy,

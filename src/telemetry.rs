@@ -3,11 +3,12 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::i18n::Lang;
+use crate::startup::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::HttpMessage;
+use actix_web::{web, HttpMessage};
 use std::time::Instant;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
@@ -52,10 +53,19 @@ pub async fn request_context(
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+        let route = res.request().match_pattern();
+        let route = route.as_deref().unwrap_or("unmatched");
+        let method = res.request().method().as_str();
+        state
+            .metrics
+            .request(method, route, res.status().as_u16(), elapsed);
+    }
     span.in_scope(|| {
         tracing::info!(
             status = res.status().as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            elapsed_ms = elapsed * 1000.0,
             "request"
         )
     });

@@ -26,7 +26,7 @@ pub struct AuditRow {
 
 /// The chain's head `(seq, hash)`; on PostgreSQL locked until the transaction ends, so
 /// appenders queue (SQLite's `BEGIN IMMEDIATE` has queued them already).
-fn lock_head(conn: &mut AnyConnection) -> QueryResult<(i64, String)> {
+pub fn lock_head(conn: &mut AnyConnection) -> QueryResult<(i64, String)> {
     let q = h::table.find(1).select((h::seq, h::hash));
     match conn {
         AnyConnection::Postgresql(c) => q.for_update().first(c),

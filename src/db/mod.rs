@@ -10,9 +10,11 @@ pub mod events;
 pub mod history;
 pub mod idempotency;
 pub mod jobs;
+pub mod outbox;
 pub mod policies;
 pub mod sanctions;
 pub mod schema;
+pub mod webhooks;
 
 use crate::error::ApiError;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -274,7 +276,9 @@ where
     let span = tracing::Span::current();
     actix_web::web::block(move || {
         let _entered = span.enter();
+        let waiting = crate::metrics::Waiting::start();
         let mut conn = pool.get().map_err(ApiError::pool)?;
+        drop(waiting);
         let result = f(&mut conn);
         if result.as_ref().is_err_and(ApiError::is_connection_lost) {
             conn.broken = true;

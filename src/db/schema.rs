@@ -193,6 +193,66 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    changes (id) {
+        id -> BigInt,
+        event_id -> Text,
+        event_type -> Text,
+        nip -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
+        occurred_at -> Timestamp,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    eligibility_states (nip) {
+        nip -> Text,
+        last_seq -> BigInt,
+        as_of -> Nullable<Date>,
+        outcomes -> Nullable<Text>,
+        next_change -> Nullable<Date>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Text,
+        url -> Text,
+        event_types -> Text,
+        secret -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        starts_after -> BigInt,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_dispatch (id) {
+        id -> Integer,
+        last_change_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        subscription_id -> Text,
+        change_id -> BigInt,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        manual -> Bool,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_response_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sanctions -> asn (nip));
 diesel::allow_tables_to_appear_in_same_query!(
     asn,
@@ -202,3 +262,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     eligibility_decisions,
     idempotency_keys
 );
+diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
+diesel::joinable!(webhook_deliveries -> changes (change_id));
+diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_subscriptions, changes);

@@ -7,12 +7,16 @@ pub mod sanctions;
 use crate::audit::{Actor, Entry};
 use crate::config::Clock;
 use crate::db::{self, audit, jobs as store, Pool};
+use crate::domain::policy::Policy;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::service::outbox::Watch;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use cron::Schedule;
 use serde::Serialize;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use utoipa::ToSchema;
 
@@ -104,6 +108,8 @@ impl JobSchedule {
 #[derive(Clone)]
 pub struct Runner {
     pub pool: Pool,
+    pub policy: Arc<Policy>,
+    pub metrics: Metrics,
     pub clock: Clock,
     pub tz: Tz,
     pub batch_size: i64,
@@ -119,6 +125,15 @@ pub struct Finished {
 }
 
 impl Runner {
+    /// What a job's writes need to tell subscribers of eligibility changes.
+    pub fn watch(&self) -> Watch {
+        Watch {
+            policy: self.policy.clone(),
+            tz: self.tz,
+            today: self.clock.today(self.tz),
+        }
+    }
+
     /// Records the start of a run and returns its id.
     /// Records a new run of `job`, started by `actor` (the scheduler or a caller), and
     /// audits it in the same transaction.
@@ -150,6 +165,7 @@ impl Runner {
             Ok(()) => ("succeeded", None),
             Err(e) => ("failed", Some(e.to_string())),
         };
+        self.metrics.job_run(job.name(), outcome);
         match &error {
             None => tracing::info!(processed, "job run succeeded"),
             Some(e) => tracing::error!(processed, error = %e, "job run failed"),
@@ -182,11 +198,11 @@ impl Runner {
         let mut cursor = None;
         loop {
             let now = self.clock.now_naive();
-            let today = self.clock.today(self.tz);
+            let watch = self.watch();
             let (n, next) = sanctions::run_batch(
                 &mut conn,
                 (job, &actor),
-                today,
+                &watch,
                 now,
                 cursor.as_ref(),
                 self.batch_size,
@@ -195,7 +211,19 @@ impl Runner {
             *processed += n as i64;
             store::heartbeat(&mut conn, run_id, *processed, now)?;
             if (n as i64) < self.batch_size {
-                return Ok(());
+                break;
+            }
+        }
+        // Outcomes that turn with the date (sanctions starting or ending, look-backs running
+        // out): judged once per ASN, and told.
+        let mut after = String::new();
+        loop {
+            let now = self.clock.now_naive();
+            let watch = self.watch();
+            let batch = (&actor, &watch, now, self.batch_size);
+            match sanctions::sweep_batch(&mut conn, batch, &after)? {
+                Some(last) => after = last,
+                None => return Ok(()),
             }
         }
     }

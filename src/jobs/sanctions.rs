@@ -7,7 +7,8 @@ use crate::db::jobs::{claim_due, stamp, Cursor, Transition};
 use crate::db::{write_tx, AnyConnection};
 use crate::error::ApiError;
 use crate::service::journal::Journal;
-use chrono::{NaiveDate, NaiveDateTime};
+use crate::service::outbox::Watch;
+use chrono::NaiveDateTime;
 use serde_json::json;
 
 /// One batch: claims up to `limit` due sanctions after `after`, stamps them, writes their
@@ -16,7 +17,7 @@ use serde_json::json;
 pub fn run_batch(
     conn: &mut AnyConnection,
     (job, actor): (Job, &Actor),
-    today: NaiveDate,
+    watch: &Watch,
     now: NaiveDateTime,
     after: Option<&Cursor>,
     limit: i64,
@@ -29,6 +30,7 @@ pub fn run_batch(
             "effective_from",
         ),
     };
+    let today = watch.today;
     write_tx(conn, |c| {
         let due = claim_due(c, transition, today, after, limit)?;
         let Some((last_id, _, Some(last_day))) = due.last() else {
@@ -46,7 +48,7 @@ pub fn run_batch(
                 due.len()
             )));
         }
-        let mut journal = Journal::new(actor.clone(), now);
+        let mut journal = Journal::new(actor.clone(), now, watch.clone());
         let notes = due
             .iter()
             .map(|(id, nip, day)| {
@@ -57,5 +59,25 @@ pub fn run_batch(
         journal.events(c, notes)?;
         journal.flush(c)?;
         Ok((due.len(), cursor))
+    })
+}
+
+/// One batch of the daily sweep: re-judges up to `limit` ASN whose outcomes may have turned
+/// by today, after NIP `after`; their `eligibility.changed` events go out in the same
+/// transaction. Returns the last NIP judged, or `None` when nothing more is due.
+pub fn sweep_batch(
+    conn: &mut AnyConnection,
+    (actor, watch, now, limit): (&Actor, &Watch, NaiveDateTime, i64),
+    after: &str,
+) -> Result<Option<String>, ApiError> {
+    write_tx(conn, |c| {
+        let due = crate::db::outbox::due(c, watch.today, after, limit)?;
+        let Some(last) = due.last().cloned() else {
+            return Ok(None);
+        };
+        let mut journal = Journal::new(actor.clone(), now, watch.clone());
+        journal.outbox().touch(due);
+        journal.flush(c)?;
+        Ok(Some(last))
     })
 }

@@ -73,7 +73,7 @@ pub async fn updates(
             return Ok(replayed);
         }
         let now = st.clock.now_naive();
-        let results = svc::apply_batch(c, &events, &actor, now, st.tz)
+        let results = svc::apply_batch(c, &events, &actor, now, &st.watch())
             .into_iter()
             .map(|r| EventResultOut {
                 event_id: r.event_id,

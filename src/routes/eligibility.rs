@@ -154,6 +154,8 @@ pub async fn check(
         .await?
         .pop()
         .expect("one result per NIP")?;
+    let (purpose, outcome) = (decision.purpose.as_str(), decision.outcome.as_str());
+    state.metrics.decision(purpose, outcome);
     Ok(reply(&render(&decision, lang)))
 }
 
@@ -198,9 +200,9 @@ pub async fn batch(
         ));
     }
     let (purpose, raw, as_known_at) = (input.purpose, input.nips, input.as_known_at);
-    let (st, actor) = (state.clone(), who.audit_actor());
+    let (st, actor, watch) = (state.clone(), who.audit_actor(), state.watch());
     let reply = db::run(&state.pool, move |c| {
-        run_write(c, fp.as_ref(), &actor, now.naive_utc(), |c, j| {
+        run_write(c, fp.as_ref(), &actor, now.naive_utc(), &watch, |c, j| {
             let nips: Vec<Result<Nip, ApiError>> = raw.iter().map(|n| parse_nip(n)).collect();
             let check = st.check(purpose, as_of, as_known_at, &actor, now);
             let results = svc::evaluate_many(c, &check, nips)?
@@ -208,7 +210,10 @@ pub async fn batch(
                 .into_iter()
                 .zip(&raw)
                 .map(|(r, nip)| match r {
-                    Ok(d) => BatchItem::Decision(render(&d, lang)),
+                    Ok(d) => {
+                        st.metrics.decision(d.purpose.as_str(), d.outcome.as_str());
+                        BatchItem::Decision(render(&d, lang))
+                    }
                     Err(e) => BatchItem::Error(BatchError {
                         nip: nip.clone(),
                         error: e.problem(lang),

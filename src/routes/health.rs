@@ -36,6 +36,21 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     Ok(reply(&Health { status: "ready" }))
 }
 
+/// Prometheus text exposition: requests by route and status with latency histograms,
+/// decisions by purpose and outcome, pool connections in use / idle / waited for, job runs
+/// by outcome, webhook attempts and deliveries by state.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain")))]
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let deliveries = db::run(&state.pool, |c| Ok(db::webhooks::count_by_status(c)?))
+        .await
+        .unwrap_or_default();
+    let text = state.metrics.render(state.pool.state(), &deliveries);
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text))
+}
+
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI 3.1 document")))]
 pub async fn openapi() -> HttpResponse {

@@ -8,6 +8,7 @@ pub mod health;
 pub mod jobs;
 pub mod registry;
 pub mod sanctions;
+pub mod webhooks;
 
 use crate::domain::nip::Nip;
 use crate::error::{ApiError, ErrorCode};
@@ -19,6 +20,7 @@ use serde::Serialize;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health/live", web::get().to(health::live))
         .route("/health/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(health::metrics))
         .route("/openapi.json", web::get().to(health::openapi))
         .route("/.well-known/jwks.json", web::get().to(health::jwks))
         .service(
@@ -75,7 +77,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/jobs").route(web::get().to(jobs::list)))
                 .service(web::resource("/jobs/runs").route(web::get().to(jobs::runs)))
                 .service(web::resource("/jobs/runs/{id}").route(web::get().to(jobs::get_run)))
-                .service(web::resource("/jobs/{name}/run").route(web::post().to(jobs::run))),
+                .service(web::resource("/jobs/{name}/run").route(web::post().to(jobs::run)))
+                .service(
+                    web::resource("/webhooks")
+                        .route(web::post().to(webhooks::create))
+                        .route(web::get().to(webhooks::list)),
+                )
+                .service(web::resource("/webhooks/{id}").route(web::delete().to(webhooks::delete)))
+                .service(
+                    web::resource("/webhooks/{id}/deliveries")
+                        .route(web::get().to(webhooks::deliveries)),
+                )
+                .service(
+                    web::resource("/webhooks/deliveries/{id}/retry")
+                        .route(web::post().to(webhooks::retry)),
+                )
+                .service(web::resource("/changes").route(web::get().to(webhooks::changes))),
         );
 }
 

@@ -394,13 +394,14 @@ pub async fn create(
     who.require(Scope::SanctionsWrite)?;
     let fp = Fingerprint::new(&who.sub, key.0, "POST /api/v1/sanctions", &body.value);
     let new = validate(body.body, &state)?;
-    let (clock, tz) = (state.clock, state.tz);
+    let (clock, tz, watch) = (state.clock, state.tz, state.watch());
     let reply = db::run(&state.pool, move |c| {
         run_write(
             c,
             fp.as_ref(),
             &who.audit_actor(),
             clock.now_naive(),
+            &watch,
             |c, j| {
                 let (row, created) = svc::record(c, &new, &who, j, clock.today(tz))?;
                 Ok(Reply {
@@ -534,13 +535,14 @@ where
         + Send
         + 'static,
 {
-    let (clock, tz) = (state.clock, state.tz);
+    let (clock, tz, watch) = (state.clock, state.tz, state.watch());
     let reply = db::run(&state.pool, move |c| {
         run_write(
             c,
             fp.as_ref(),
             &who.audit_actor(),
             clock.now_naive(),
+            &watch,
             |c, j| {
                 let row = change(c, &who, j)?;
                 Ok(Reply {
@@ -771,13 +773,14 @@ pub async fn appeal_decision(
     }
     ok_or_invalid(errors)?;
     let details = json!({ "outcome": input.outcome, "decided_on": input.decided_on, "reference": input.reference });
-    let (st, clock) = (state.clone(), state.clock);
+    let (st, clock, watch) = (state.clone(), state.clock, state.watch());
     let reply = db::run(&state.pool, move |c| {
         run_write(
             c,
             fp.as_ref(),
             &who.audit_actor(),
             clock.now_naive(),
+            &watch,
             |c, j| {
                 let old = svc::load_under_appeal(c, &id, &who, today)?;
                 let kind = old

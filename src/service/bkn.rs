@@ -2,6 +2,7 @@
 //! event's outcome logged for reconciliation.
 
 use super::journal::Journal;
+use super::outbox::Watch;
 use crate::audit::{Actor, Entry};
 use crate::db::bkn::{self as seen_store, SeenEvent};
 use crate::db::blocks::{self, BlockRow};
@@ -262,8 +263,9 @@ pub fn apply_batch(
     raw_events: &[serde_json::Value],
     actor: &Actor,
     now: NaiveDateTime,
-    tz: Tz,
+    watch: &Watch,
 ) -> Vec<EventResult> {
+    let tz = watch.tz;
     raw_events
         .iter()
         .enumerate()
@@ -279,7 +281,7 @@ pub fn apply_batch(
             };
             let result = match parse(raw, tz) {
                 Err(e) => rejected(prefixed(e, &format!("events[{i}]"))),
-                Ok(p) => match apply_one(conn, &p, actor, now, tz) {
+                Ok(p) => match apply_one(conn, &p, actor, now, watch) {
                     // Received, recorded and audited in the event's own transaction.
                     Ok(outcome) => {
                         return EventResult {
@@ -349,10 +351,11 @@ fn apply_one(
     p: &Parsed,
     actor: &Actor,
     now: NaiveDateTime,
-    tz: Tz,
+    watch: &Watch,
 ) -> Result<EventOutcome, ApiError> {
+    let tz = watch.tz;
     write_tx(conn, |c| -> Result<EventOutcome, ApiError> {
-        let mut j = Journal::new(actor.clone(), now);
+        let mut j = Journal::new(actor.clone(), now, watch.clone());
         let (subject, event_type) = match &p.change {
             Change::Profile {
                 nip, event_type, ..
@@ -424,12 +427,22 @@ fn apply_profile(
             changes.status_since = Some(p.occurred_at.and_utc().with_timezone(&tz).date_naive());
         }
     }
+    let before = asn::find(c, nip)?.map(|r| r.status);
     if !asn::apply_event(c, nip, &changes, p.occurred_at, now)? {
         return Ok(EventOutcome::Stale);
     }
     let data =
         json!({ "event_id": p.event_id, "occurred_at": p.occurred_at.and_utc(), "data": p.data });
     j.event(c, nip, event_type, None, data)?;
+    // A full profile that changes the status is a status change to subscribers too.
+    if let (Some(status), "asn.profile_updated") = (&changes.status, event_type) {
+        let known = before.as_deref().filter(|s| *s != "unknown");
+        if known.is_some_and(|s| s != status) {
+            let thin =
+                json!({ "nip": nip, "status": status, "effective_date": changes.status_since });
+            j.outbox().publish("asn.status_changed", Some(nip), thin);
+        }
+    }
     Ok(EventOutcome::Applied)
 }
 
@@ -473,6 +486,12 @@ fn order_block(
         updated_at: now,
     };
     blocks::insert(c, &row)?;
+    publish_block(
+        j,
+        "block.ordered",
+        &row,
+        json!({ "ordered_at": p.occurred_at.and_utc() }),
+    );
     j.audit(Entry::new(
         "block.ordered",
         row.nip.as_deref(),
@@ -481,6 +500,21 @@ fn order_block(
                 "reason": row.reason, "ordered_at": p.occurred_at.and_utc(), "event_id": p.event_id }),
     ));
     Ok(EventOutcome::Applied)
+}
+
+/// Tells subscribers of a block: the ASN it is on, or every ASN of the agency.
+fn publish_block(j: &mut Journal, event_type: &str, b: &BlockRow, mut data: serde_json::Value) {
+    data["block_id"] = json!(b.id);
+    data["scope"] = json!(b.scope);
+    data["reference"] = json!(b.reference);
+    data["nip"] = json!(b.nip);
+    data["agency_code"] = json!(b.agency_code);
+    match (&b.nip, &b.agency_code) {
+        (Some(nip), _) => j.outbox().touch([nip.clone()]),
+        (None, Some(agency)) => j.outbox().touch_agency(agency),
+        (None, None) => {}
+    }
+    j.outbox().publish(event_type, b.nip.as_deref(), data);
 }
 
 fn release_block(
@@ -515,6 +549,8 @@ fn release_block(
     if !released {
         return Ok(EventOutcome::Stale);
     }
+    let at = json!({ "released_at": p.occurred_at.and_utc() });
+    publish_block(j, "block.released", &block, at);
     j.audit(Entry::new(
         "block.released",
         block.nip.as_deref(),

@@ -174,6 +174,14 @@ pub fn block_facts(row: &BlockRow, tz: Tz) -> BlockFacts {
     }
 }
 
+/// The profile and sanctions as the rules see them.
+fn rule_facts(profile: &AsnRow, sanctions: &[SanctionRow]) -> (AsnFacts, Vec<SanctionFacts>) {
+    let asn = AsnFacts {
+        status: profile.status.parse().unwrap_or(AsnStatus::Unknown),
+    };
+    (asn, sanctions.iter().map(sanction_facts).collect())
+}
+
 /// The decision for one ASN (pure: no I/O), unsigned.
 pub fn decide(
     profile: &AsnRow,
@@ -182,10 +190,7 @@ pub fn decide(
     rule: &Rule<'_>,
 ) -> DecisionRecord {
     let policy = rule.policy;
-    let asn = AsnFacts {
-        status: profile.status.parse().unwrap_or(AsnStatus::Unknown),
-    };
-    let facts: Vec<SanctionFacts> = sanctions.iter().map(sanction_facts).collect();
+    let (asn, facts) = rule_facts(profile, sanctions);
     let records = Records {
         asn: &asn,
         sanctions: &facts,
@@ -349,8 +354,8 @@ impl Loaded {
         }
     }
 
-    /// The decision for `nip` under `rule`; `None` when the registry does not know it.
-    pub fn decide(&self, nip: &str, rule: &Rule<'_>, tz: Tz) -> Option<DecisionRecord> {
+    /// `nip`'s profile, sanctions and the blocks on it; `None` when the registry does not know it.
+    fn records_of(&self, nip: &str, tz: Tz) -> Option<(&AsnRow, &[SanctionRow], Vec<BlockFacts>)> {
         let profile = self.profiles.get(nip)?;
         let sanctions = self.sanctions.get(nip).map(Vec::as_slice).unwrap_or(&[]);
         let blocks: Vec<BlockFacts> = self
@@ -358,8 +363,70 @@ impl Loaded {
             .get(nip)
             .map(|bs| bs.iter().map(|b| block_facts(b, tz)).collect())
             .unwrap_or_default();
+        Some((profile, sanctions, blocks))
+    }
+
+    /// The decision for `nip` under `rule`; `None` when the registry does not know it.
+    pub fn decide(&self, nip: &str, rule: &Rule<'_>, tz: Tz) -> Option<DecisionRecord> {
+        let (profile, sanctions, blocks) = self.records_of(nip, tz)?;
         Some(decide(profile, sanctions, &blocks, rule))
     }
+
+    /// The outcome for every purpose on `as_of`, and the next day one may change without a
+    /// write (a look-back or sanction ending, a scheduled sanction starting).
+    pub fn verdicts(
+        &self,
+        nip: &str,
+        policy: &Policy,
+        as_of: NaiveDate,
+        tz: Tz,
+    ) -> Option<Verdicts> {
+        let (profile, sanctions, blocks) = self.records_of(nip, tz)?;
+        let (asn, facts) = rule_facts(profile, sanctions);
+        let records = Records {
+            asn: &asn,
+            sanctions: &facts,
+            blocks: &blocks,
+        };
+        let mut next_change = facts
+            .iter()
+            .filter(|s| s.counts)
+            .map(|s| s.decided.from())
+            .filter(|d| *d > as_of)
+            .min();
+        let outcomes = Purpose::ALL
+            .iter()
+            .map(|&purpose| {
+                let e = evaluate(&records, policy, purpose, as_of);
+                if let Some(from) = e.eligible_from.filter(|d| *d > as_of) {
+                    next_change = Some(next_change.map_or(from, |n| n.min(from)));
+                }
+                let verdict = PurposeOutcome {
+                    outcome: e.outcome,
+                    eligible_from: e.eligible_from,
+                };
+                (purpose, verdict)
+            })
+            .collect();
+        Some(Verdicts {
+            outcomes,
+            next_change,
+        })
+    }
+}
+
+/// One purpose's outcome, as subscribers are told it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PurposeOutcome {
+    pub outcome: Outcome,
+    pub eligible_from: Option<NaiveDate>,
+}
+
+/// Every purpose's outcome for one ASN on one day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdicts {
+    pub outcomes: std::collections::BTreeMap<Purpose, PurposeOutcome>,
+    pub next_change: Option<NaiveDate>,
 }
 
 /// Decisions made and signed, not stored yet.

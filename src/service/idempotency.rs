@@ -2,6 +2,7 @@
 //! as the write it answers, and replayed for the same key and body.
 
 use super::journal::Journal;
+use super::outbox::Watch;
 use crate::audit::Actor;
 use crate::db::{self, idempotency as store, AnyConnection};
 use crate::error::{is_unique_violation, ApiError, ErrorCode};
@@ -58,6 +59,7 @@ pub fn run_write<F>(
     fp: Option<&Fingerprint>,
     actor: &Actor,
     now: NaiveDateTime,
+    watch: &Watch,
     mut work: F,
 ) -> Result<Reply, ApiError>
 where
@@ -66,7 +68,7 @@ where
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let mut journal = Journal::new(actor.clone(), now);
+        let mut journal = Journal::new(actor.clone(), now, watch.clone());
         let result = db::write_tx(conn, |c| {
             if let Some(fp) = fp {
                 if let Some(stored) = store::find(c, &fp.actor, &fp.key)? {

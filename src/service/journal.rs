@@ -6,8 +6,10 @@
 //! holding it while they wait for something else: no deadlock, and the lock is held only
 //! for the commit.
 
+use super::outbox::{Outbox, Watch};
 use crate::audit::{Actor, Entry};
-use crate::db::{audit, events, AnyConnection};
+use crate::db::{audit, events, outbox, AnyConnection};
+use crate::error::ApiError;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 use serde_json::Value;
@@ -17,18 +19,22 @@ pub struct Journal {
     label: String,
     at: NaiveDateTime,
     entries: Vec<Entry>,
+    watch: Watch,
+    outbox: Outbox,
 }
 
 /// A timeline event to write: `(nip, event_type, sanction_id, data)`.
 pub type Note<'a> = (&'a str, &'a str, Option<&'a str>, Value);
 
 impl Journal {
-    pub fn new(actor: Actor, at: NaiveDateTime) -> Journal {
+    pub fn new(actor: Actor, at: NaiveDateTime, watch: Watch) -> Journal {
         Journal {
             label: actor.label(),
             actor,
             at,
             entries: Vec::new(),
+            watch,
+            outbox: Outbox::default(),
         }
     }
 
@@ -72,6 +78,9 @@ impl Journal {
             })
             .collect();
         events::record_all(conn, &rows)?;
+        for (nip, t, sid, data) in &notes {
+            self.outbox.note(nip, t, *sid, data);
+        }
         self.entries.extend(
             notes
                 .into_iter()
@@ -85,9 +94,25 @@ impl Journal {
         self.entries.push(entry);
     }
 
-    /// Appends the queued audit entries. Call it as the transaction's last statement.
-    pub fn flush(&mut self, conn: &mut AnyConnection) -> QueryResult<()> {
-        let entries = std::mem::take(&mut self.entries);
-        audit::append(conn, &self.actor, self.at, &entries)
+    /// What subscribers will hear of this transaction, beyond its timeline events.
+    pub fn outbox(&mut self) -> &mut Outbox {
+        &mut self.outbox
+    }
+
+    /// Settles the outbox (re-judging eligibility of every ASN touched), appends the queued
+    /// audit entries, then the outbox's changes. Call it as the transaction's last statement:
+    /// the audit head is taken last and held only for the commit, and the changes get their
+    /// ids under it, in commit order.
+    pub fn flush(&mut self, conn: &mut AnyConnection) -> Result<(), ApiError> {
+        let (changes, told) = self.outbox.settle(conn, &self.watch, self.at)?;
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.extend(told);
+        audit::append(conn, &self.actor, self.at, &entries)?;
+        if !changes.is_empty() {
+            audit::lock_head(conn)?;
+            outbox::insert_all(conn, &changes)?;
+        }
+
+        Ok(())
     }
 }

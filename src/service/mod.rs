@@ -6,5 +6,6 @@ pub mod decision_log;
 pub mod eligibility;
 pub mod idempotency;
 pub mod journal;
+pub mod outbox;
 pub mod sanctions;
 pub mod snapshot;

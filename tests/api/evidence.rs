@@ -61,7 +61,9 @@ both!(every_write_and_decision_is_in_the_chain, |app| {
             "asn.profile_updated",
             "bkn.event",
             "sanction.recorded",
+            "eligibility.changed",
             "sanction.lifted",
+            "eligibility.changed",
             "eligibility.decided",
             "eligibility.decided"
         ]
@@ -71,7 +73,7 @@ both!(every_write_and_decision_is_in_the_chain, |app| {
     assert_eq!(recorded["request_id"], "req-record-1");
     assert_eq!(recorded["subject_id"], id);
     assert_eq!(recorded["data"]["decision_number"], "800/1/2024");
-    let decided = &items[5];
+    let decided = &items[7];
     assert_eq!(decided["subject_id"], d.body["decision_id"]);
     assert_eq!(decided["data"]["outcome"], "ineligible");
     assert_eq!(decided["data"]["reasons"], json!(["active_sanction"]));

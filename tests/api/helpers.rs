@@ -155,6 +155,9 @@ impl TestApp {
             ("ASN_WORKERS", "2"),
             ("ASN_DB_POOL_SIZE", "4"),
             ("ASN_DB_TIMEOUT_MS", "3000"),
+            // Test receivers listen on loopback; the worker looks for work every 50 ms.
+            ("ASN_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8"),
+            ("ASN_WEBHOOK_POLL_MS", "50"),
         ]))
         .expect("test settings");
         settings.clock = Clock::Fixed(NOW.parse::<DateTime<Utc>>().unwrap());
@@ -331,8 +334,9 @@ impl TestApp {
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
+impl TestApp {
+    /// Stops the server and its background workers, keeping the database: a shutdown.
+    pub fn stop(&mut self) {
         if let Some(h) = self.handle.take() {
             // Not on the test's own runtime: actix refuses a System inside it.
             let _ =
@@ -342,6 +346,12 @@ impl Drop for TestApp {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop();
         if !std::thread::panicking() && !self.tampered.load(std::sync::atomic::Ordering::SeqCst) {
             let v = asn_eligibility::audit::verify(&mut self.conn()).expect("audit walk");
             assert!(

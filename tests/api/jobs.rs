@@ -141,14 +141,18 @@ both!(an_interrupted_run_is_finished_by_the_next, |app| {
         then,
     )
     .unwrap();
-    let today = "2027-03-01".parse().unwrap();
+    let watch = asn_eligibility::service::outbox::Watch {
+        policy: std::sync::Arc::new(asn_eligibility::domain::policy::Policy::embedded_default()),
+        tz: chrono_tz::Asia::Jakarta,
+        today: "2027-03-01".parse().unwrap(),
+    };
     let first = asn_eligibility::jobs::sanctions::run_batch(
         &mut conn,
         (
             asn_eligibility::jobs::Job::LiftExpired,
             &asn_eligibility::audit::Actor::system("scheduler", None),
         ),
-        today,
+        &watch,
         then,
         None,
         100,

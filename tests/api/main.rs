@@ -13,3 +13,4 @@ mod operations;
 mod registry;
 mod sanctions;
 mod snapshot;
+mod webhooks;

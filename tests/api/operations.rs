@@ -226,3 +226,52 @@ async fn an_exhausted_pool_is_503() {
     );
     assert_eq!((second.status, second.code()), (503, "service_unavailable"));
 }
+
+both!(metrics_are_scraped_in_prometheus_text, |app| {
+    use crate::helpers::{sanction, NIP};
+    app.upsert_profile(NIP, "3315", "active").await;
+    app.record(&sanction(NIP, "800/1/2026", "PP94_S3", "2026-10-01"))
+        .await;
+    let d = app.eligibility(NIP, "promotion", "2026-11-23").await;
+    assert_eq!(d.body["outcome"], "ineligible");
+    app.run_job("lift_expired").await;
+    let r = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "no token needed");
+    assert!(r
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = r.text().await.unwrap();
+    let value = |prefix: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let checks = r#"asn_http_request_duration_seconds_count{method="GET",route="/api/v1/asn/{nip}/eligibility",status="200"}"#;
+    assert_eq!(value(checks), 1.0);
+    let created = r#"asn_http_request_duration_seconds_count{method="POST",route="/api/v1/sanctions",status="201"}"#;
+    assert_eq!(value(created), 1.0);
+    assert!(text.contains(r#"asn_http_request_duration_seconds_bucket{method="GET",route="/api/v1/asn/{nip}/eligibility",status="200",le="0.01"}"#));
+    let decided = r#"asn_eligibility_decisions_total{outcome="ineligible",purpose="promotion"}"#;
+    assert_eq!(value(decided), 1.0);
+    assert_eq!(
+        value(r#"asn_job_runs_total{job="lift_expired",outcome="succeeded"}"#),
+        1.0
+    );
+    assert_eq!(value(r#"asn_webhook_deliveries{state="failed"}"#), 0.0);
+    assert!(value(r#"asn_db_pool_connections{state="idle"}"#) >= 1.0);
+    assert!(text.contains("asn_db_pool_waiting "));
+});

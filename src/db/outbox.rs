@@ -1,0 +1,162 @@
+//! The outbox (`changes`, the change feed) and what each watched ASN was last told
+//! (`eligibility_states`).
+
+use super::schema::{asn, changes as ch, eligibility_states as st};
+use super::AnyConnection;
+use crate::on_backend;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ch)]
+pub struct ChangeRow {
+    pub id: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub nip: Option<String>,
+    pub seq: Option<i64>,
+    pub occurred_at: NaiveDateTime,
+    pub data: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = ch)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct NewChange {
+    pub event_id: String,
+    pub event_type: String,
+    pub nip: Option<String>,
+    pub seq: Option<i64>,
+    pub occurred_at: NaiveDateTime,
+    pub data: String,
+}
+
+/// Appends changes in the given order. Call it while holding the audit chain's head, so ids
+/// follow commit order (see the migration).
+pub fn insert_all(conn: &mut AnyConnection, rows: &[NewChange]) -> QueryResult<()> {
+    for chunk in rows.chunks(1000) {
+        on_backend!(conn, |c| diesel::insert_into(ch::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// Changes after id `after`, in order; optionally of some types or one NIP.
+pub fn after(
+    conn: &mut AnyConnection,
+    after: i64,
+    types: Option<&[String]>,
+    nip: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<ChangeRow>> {
+    let mut q = ch::table
+        .filter(ch::id.gt(after))
+        .select(ChangeRow::as_select())
+        .into_boxed();
+    if let Some(types) = types {
+        q = q.filter(ch::event_type.eq_any(types.to_vec()));
+    }
+    if let Some(nip) = nip {
+        q = q.filter(ch::nip.eq(nip.to_string()));
+    }
+    q.order(ch::id.asc()).limit(limit).load(conn)
+}
+
+/// The id of the newest change (0 when there is none).
+pub fn last_id(conn: &mut AnyConnection) -> QueryResult<i64> {
+    ch::table
+        .select(diesel::dsl::max(ch::id))
+        .first::<Option<i64>>(conn)
+        .map(|m| m.unwrap_or(0))
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = st)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct StateRow {
+    pub nip: String,
+    pub last_seq: i64,
+    pub as_of: Option<NaiveDate>,
+    /// JSON `{purpose: {outcome, eligible_from}}`; `None` until first evaluated.
+    pub outcomes: Option<String>,
+    pub next_change: Option<NaiveDate>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The states of `nips`, created empty where missing, locked for this transaction on
+/// PostgreSQL (SQLite's write transaction holds the database already). Lock in NIP order.
+pub fn lock_states(
+    conn: &mut AnyConnection,
+    nips: &[&str],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<StateRow>> {
+    let blank: Vec<StateRow> = nips
+        .iter()
+        .map(|n| StateRow {
+            nip: n.to_string(),
+            last_seq: 0,
+            as_of: None,
+            outcomes: None,
+            next_change: None,
+            updated_at: now,
+        })
+        .collect();
+    for chunk in blank.chunks(500) {
+        on_backend!(conn, |c| diesel::insert_into(st::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+    }
+    // Written twice: `as_select` is typed per backend.
+    macro_rules! states {
+        () => {
+            st::table
+                .filter(st::nip.eq_any(nips))
+                .order(st::nip.asc())
+                .select(StateRow::as_select())
+        };
+    }
+    match conn {
+        AnyConnection::Postgresql(c) => states!().for_update().load(c),
+        AnyConnection::Sqlite(c) => states!().load(c),
+    }
+}
+
+pub fn save_state(conn: &mut AnyConnection, row: &StateRow) -> QueryResult<()> {
+    diesel::update(st::table.find(&row.nip))
+        .set(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn bump_seq(conn: &mut AnyConnection, nip: &str, last_seq: i64) -> QueryResult<()> {
+    diesel::update(st::table.find(nip))
+        .set(st::last_seq.eq(last_seq))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// NIPs whose eligibility may have changed by `today` without a write, after `after`.
+pub fn due(
+    conn: &mut AnyConnection,
+    today: NaiveDate,
+    after: &str,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    st::table
+        .filter(st::next_change.le(today))
+        .filter(st::nip.gt(after))
+        .order(st::nip.asc())
+        .select(st::nip)
+        .limit(limit)
+        .load(conn)
+}
+
+/// The NIPs of an agency (an agency-wide block touches every one of them).
+pub fn nips_in_agency(conn: &mut AnyConnection, agency: &str) -> QueryResult<Vec<String>> {
+    asn::table
+        .filter(asn::agency_code.eq(agency))
+        .select(asn::nip)
+        .load(conn)
+}
