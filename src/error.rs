@@ -192,6 +192,15 @@ impl ApiError {
         }
     }
 
+    /// `validation_failed` naming every field in `errors`; `Ok` when there are none.
+    pub fn check(errors: Vec<FieldError>) -> Result<(), ApiError> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(errors))
+        }
+    }
+
     pub fn field(field: &str, message: L10n) -> Self {
         ApiError::validation(vec![FieldError::new(field, message)])
     }

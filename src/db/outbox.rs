@@ -130,13 +130,6 @@ pub fn save_state(conn: &mut AnyConnection, row: &StateRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn bump_seq(conn: &mut AnyConnection, nip: &str, last_seq: i64) -> QueryResult<()> {
-    diesel::update(st::table.find(nip))
-        .set(st::last_seq.eq(last_seq))
-        .execute(conn)
-        .map(|_| ())
-}
-
 /// NIPs whose eligibility may have changed by `today` without a write, after `after`.
 pub fn due(
     conn: &mut AnyConnection,

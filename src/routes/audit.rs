@@ -87,16 +87,12 @@ pub async fn events(
         limit: q.limit(),
     };
     q.finish()?;
-    let limit = filter.limit as usize;
+    let limit = filter.limit;
     filter.limit += 1;
     let rows = db::run(&state.pool, move |c| Ok(db::audit::list(c, &filter)?)).await?;
-    let next_cursor = (rows.len() > limit).then(|| rows[limit - 1].seq.to_string());
+    let (rows, next_cursor) = super::page(rows, limit, |r| r.seq.to_string());
     Ok(reply(&AuditPage {
-        items: rows
-            .into_iter()
-            .take(limit)
-            .map(AuditEventOut::from)
-            .collect(),
+        items: rows.into_iter().map(AuditEventOut::from).collect(),
         next_cursor,
     }))
 }

@@ -81,7 +81,7 @@ pub async fn list(
         limit: q.limit(),
     };
     q.finish()?;
-    let limit = filter.limit as usize;
+    let limit = filter.limit;
     let rows = db::run(&state.pool, move |c| {
         if let Some(nip) = &filter.nip {
             filter.agency_of_nip = db::asn::find(c, nip)?.and_then(|p| p.agency_code);
@@ -90,9 +90,9 @@ pub async fn list(
         Ok(db::blocks::list(c, &filter)?)
     })
     .await?;
-    let next_cursor = (rows.len() > limit).then(|| rows[limit - 1].id.clone());
+    let (rows, next_cursor) = super::page(rows, limit, |r| r.id.clone());
     Ok(reply(&BlockPage {
-        items: rows.iter().take(limit).map(BlockOut::from).collect(),
+        items: rows.iter().map(BlockOut::from).collect(),
         next_cursor,
     }))
 }

@@ -133,15 +133,10 @@ pub async fn runs(
         )?)
     })
     .await?;
-    let n = limit as usize;
-    let next_cursor = (rows.len() > n).then(|| rows[n - 1].id.clone());
+    let (rows, next_cursor) = super::page(rows, limit, |r| r.id.clone());
     let now = state.clock.now_naive();
     Ok(reply(&RunPage {
-        items: rows
-            .into_iter()
-            .take(n)
-            .map(|r| RunOut::from_row(r, now))
-            .collect(),
+        items: rows.into_iter().map(|r| RunOut::from_row(r, now)).collect(),
         next_cursor,
     }))
 }

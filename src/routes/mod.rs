@@ -96,6 +96,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// The first `limit` of `rows` (fetched with one extra), and the cursor after them when
+/// more follow: the cut every list endpoint makes.
+pub fn page<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    let limit = limit as usize;
+    let next = (rows.len() > limit).then(|| key(&rows[limit - 1]));
+    rows.truncate(limit);
+    (rows, next)
+}
+
 /// `200` with a JSON body.
 pub fn reply<T: Serialize>(body: &T) -> HttpResponse {
     HttpResponse::Ok().json(body)

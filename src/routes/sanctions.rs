@@ -354,7 +354,7 @@ pub fn validate(input: SanctionIn, state: &AppState) -> Result<NewSanction, ApiE
         Err(e) => errors.insert(0, FieldError::new("nip", e.message())),
         Ok(_) => {}
     }
-    ok_or_invalid(errors)?;
+    ApiError::check(errors)?;
     let sanction_type = sanction_type.expect("checked above");
     Ok(NewSanction {
         nip: nip.expect("checked above"),
@@ -465,17 +465,16 @@ pub async fn list(
     };
     q.finish()?;
     let today = state.today();
-    let limit = filter.limit as usize;
+    let limit = filter.limit;
     let rows = db::run(&state.pool, move |c| {
         let mut f = filter;
         f.limit += 1;
         Ok(db::sanctions::list(c, &f, today)?)
     })
     .await?;
-    let next_cursor = (rows.len() > limit).then(|| rows[limit - 1].id.clone());
+    let (rows, next_cursor) = super::page(rows, limit, |r| r.id.clone());
     let items = rows
         .iter()
-        .take(limit)
         .map(|r| SanctionOut::from_row(r, today))
         .collect();
     Ok(reply(&SanctionPage { items, next_cursor }))
@@ -497,14 +496,6 @@ fn reference_errors(
         ));
     }
     errors
-}
-
-fn ok_or_invalid(errors: Vec<FieldError>) -> Result<(), ApiError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
 }
 
 /// The idempotency fingerprint of a lifecycle request on sanction `id`.
@@ -575,7 +566,7 @@ pub async fn lift(
     let fp = lifecycle_fingerprint(&who, key, "lift", &id, &body.value);
     let input = body.body;
     let on = input.effective_on.unwrap_or(today);
-    ok_or_invalid(reference_errors(
+    ApiError::check(reference_errors(
         &input.reference,
         "effective_on",
         on,
@@ -619,7 +610,7 @@ pub async fn annul(
         100,
     );
     text(&mut errors, "reason", &input.reason, 2000);
-    ok_or_invalid(errors)?;
+    ApiError::check(errors)?;
     let details = json!({ "reference": input.reference, "reason": input.reason });
     lifecycle_write(&state, who, fp, move |c, who, j| {
         svc::annul(c, &id, details.clone(), who, j, today)
@@ -686,7 +677,7 @@ pub async fn appeal(
     let (id, today) = (id.into_inner(), state.today());
     let fp = lifecycle_fingerprint(&who, key, "appeal", &id, &body.value);
     let input = body.body;
-    ok_or_invalid(reference_errors(
+    ApiError::check(reference_errors(
         &input.reference,
         "filed_on",
         input.filed_on,
@@ -771,7 +762,7 @@ pub async fn appeal_decision(
             "is required for reduced, increased and changed, and refused for upheld and annulled",
         )));
     }
-    ok_or_invalid(errors)?;
+    ApiError::check(errors)?;
     let details = json!({ "outcome": input.outcome, "decided_on": input.decided_on, "reference": input.reference });
     let (st, clock, watch) = (state.clone(), state.clock, state.watch());
     let reply = db::run(&state.pool, move |c| {

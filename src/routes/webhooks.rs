@@ -1,7 +1,7 @@
 //! `/api/v1/webhooks` (subscriptions and their deliveries) and `/api/v1/changes` (the same
 //! events as an ordered pull feed).
 
-use super::reply;
+use super::{page, reply};
 use crate::audit::Entry;
 use crate::auth::{Principal, Scope};
 use crate::db::outbox::ChangeRow;
@@ -78,11 +78,7 @@ fn validate(input: &SubscriptionIn, state: &AppState) -> Result<(), ApiError> {
             ));
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
+    ApiError::check(errors)
 }
 
 /// Subscribe a URL to event types. The response carries the signing secret, once.
@@ -407,12 +403,4 @@ pub async fn changes(
         items: items.into_iter().map(ChangeOut::from).collect(),
         next_cursor,
     }))
-}
-
-/// The first `limit` rows, and the cursor after them when more follow.
-fn page<T>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
-    let limit = limit as usize;
-    let next = (rows.len() > limit).then(|| key(&rows[limit - 1]));
-    rows.truncate(limit);
-    (rows, next)
 }

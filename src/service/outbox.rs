@@ -151,22 +151,22 @@ impl Outbox {
         let mut nips = judged.clone();
         nips.extend(self.pending.iter().filter_map(|p| p.nip.clone()));
         let mut changes: Vec<NewChange> = Vec::new();
-        let mut seqs: HashMap<String, i64> = HashMap::new();
+        // Each state as locked, and as it is to be saved.
+        let mut states: HashMap<String, (StateRow, StateRow)> = HashMap::new();
         let mut told: Vec<(String, Value)> = Vec::new();
         let nips: Vec<&str> = nips.iter().map(String::as_str).collect();
         for chunk in nips.chunks(500) {
-            for (state, data) in judge(conn, watch, (chunk, &judged), at)? {
-                seqs.insert(state.nip.clone(), state.last_seq);
+            for (state, updated, data) in judge(conn, watch, (chunk, &judged), at)? {
                 if let Some(data) = data {
                     told.push((state.nip.clone(), data));
                 }
+                states.insert(state.nip.clone(), (state, updated));
             }
         }
-        let first_seq = seqs.clone();
         let mut next_seq = |nip: &str| {
-            seqs.get_mut(nip).map(|s| {
-                *s += 1;
-                *s
+            states.get_mut(nip).map(|(_, s)| {
+                s.last_seq += 1;
+                s.last_seq
             })
         };
         for p in std::mem::take(&mut self.pending) {
@@ -184,10 +184,14 @@ impl Outbox {
             ));
             changes.push(change("eligibility.changed", Some(nip), seq, data, at));
         }
-        // The sequence numbers handed out are the states' new `last_seq`.
-        for (nip, last_seq) in seqs {
-            if first_seq.get(&nip) != Some(&last_seq) {
-                store::bump_seq(conn, &nip, last_seq)?;
+        // One update per state that changed: outcomes, next change, sequence numbers handed out.
+        for (before, after) in states.values() {
+            if after != before {
+                let after = StateRow {
+                    updated_at: at,
+                    ..after.clone()
+                };
+                store::save_state(conn, &after)?;
             }
         }
         Ok((changes, entries))
@@ -213,14 +217,15 @@ fn change(
 
 type Outcomes = BTreeMap<Purpose, PurposeOutcome>;
 
-/// Locks and re-judges the states of `nips`; returns each state (its `last_seq` as it was)
-/// and, where an outcome changed, the data of its `eligibility.changed` event.
+/// Locks the states of `nips` and re-judges those in `judged`; returns each state as locked,
+/// as it is to be (not saved yet), and, where an outcome changed, the data of its
+/// `eligibility.changed` event.
 fn judge(
     conn: &mut AnyConnection,
     watch: &Watch,
     (nips, judged): (&[&str], &BTreeSet<String>),
     at: NaiveDateTime,
-) -> Result<Vec<(StateRow, Option<Value>)>, ApiError> {
+) -> Result<Vec<(StateRow, StateRow, Option<Value>)>, ApiError> {
     let states = store::lock_states(conn, nips, at)?;
     let nips: Vec<&str> = nips
         .iter()
@@ -248,7 +253,7 @@ fn judge(
     let mut out = Vec::with_capacity(states.len());
     for state in states {
         if !judged.contains(&state.nip) {
-            out.push((state, None));
+            out.push((state.clone(), state, None));
             continue;
         }
         let before: Option<Outcomes> = match &state.outcomes {
@@ -256,7 +261,7 @@ fn judge(
             None => verdicts(&before_unseen, &state.nip).map(|v| v.outcomes),
         };
         let Some(after) = verdicts(&now, &state.nip) else {
-            out.push((state, None));
+            out.push((state.clone(), state, None));
             continue;
         };
         let told = before
@@ -266,16 +271,9 @@ fn judge(
             as_of: Some(watch.today),
             outcomes: Some(serde_json::to_string(&after.outcomes)?),
             next_change: after.next_change,
-            updated_at: at,
             ..state.clone()
         };
-        if updated.as_of != state.as_of
-            || updated.outcomes != state.outcomes
-            || updated.next_change != state.next_change
-        {
-            store::save_state(conn, &updated)?;
-        }
-        out.push((state, told));
+        out.push((state, updated, told));
     }
     Ok(out)
 }
