@@ -9,6 +9,7 @@ pub mod decisions;
 pub mod events;
 pub mod history;
 pub mod idempotency;
+pub mod initial_load;
 pub mod jobs;
 pub mod outbox;
 pub mod policies;

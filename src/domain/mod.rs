@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod eligibility;
 pub mod nip;
+pub mod nip_set;
 pub mod period;
 pub mod policy;
 

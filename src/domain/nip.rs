@@ -147,6 +147,10 @@ impl Nip {
         Ok(Nip(s.to_string()))
     }
 
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

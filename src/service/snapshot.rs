@@ -5,8 +5,9 @@
 
 use crate::audit::{Actor, Entry};
 use crate::db::asn::{self, NewProfile};
-use crate::db::{audit, write_tx, AnyConnection};
+use crate::db::{audit, initial_load, write_tx, AnyConnection};
 use crate::domain::nip::Nip;
+use crate::domain::nip_set::NipSet;
 use crate::domain::{AsnStatus, EmploymentType};
 use crate::error::ApiError;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -85,7 +86,15 @@ impl ImportReport {
 }
 
 fn blank_to_none(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    let s = v?;
+    let trimmed = s.trim();
+    if trimmed.is_empty() {
+        None
+    } else if trimmed.len() == s.len() {
+        Some(s)
+    } else {
+        Some(trimmed.to_string())
+    }
 }
 
 impl SnapshotLine {
@@ -95,7 +104,7 @@ impl SnapshotLine {
             return Err("status 'unknown' is not a BKN status".into());
         }
         Ok(NewProfile {
-            nip: nip.as_str().to_string(),
+            nip: nip.into_string(),
             name: blank_to_none(self.name),
             agency_code: blank_to_none(self.agency_code),
             agency_name: blank_to_none(self.agency_name),
@@ -118,6 +127,9 @@ pub struct Importer<'c> {
     now: NaiveDateTime,
     today: NaiveDate,
     pending: Vec<(u64, NewProfile)>,
+    /// Every NIP written or found unchanged so far: a NIP repeated chunks apart is a
+    /// repeat, not an update.
+    seen: NipSet,
     pub report: ImportReport,
 }
 
@@ -134,6 +146,7 @@ impl<'c> Importer<'c> {
             now,
             today,
             pending: Vec::with_capacity(CHUNK),
+            seen: NipSet::default(),
             report: ImportReport::default(),
         }
     }
@@ -175,9 +188,9 @@ impl<'c> Importer<'c> {
         }
         let chunk = std::mem::take(&mut self.pending);
         let (now, today) = (self.now, self.today);
-        let actor = &self.actor;
+        let (actor, seen) = (&self.actor, &mut self.seen);
         let counts = write_tx(self.conn, |c| -> Result<ChunkCounts, ApiError> {
-            let counts = apply_chunk(c, chunk, now, today)?;
+            let counts = apply_chunk(c, chunk, now, today, seen)?;
             audit::append(c, actor, now, &[counts.audit_entry()])?;
             Ok(counts)
         })?;
@@ -237,6 +250,7 @@ fn apply_chunk(
     chunk: Vec<(u64, NewProfile)>,
     now: NaiveDateTime,
     today: NaiveDate,
+    seen: &mut NipSet,
 ) -> Result<ChunkCounts, ApiError> {
     let mut counts = ChunkCounts {
         lines: (
@@ -254,6 +268,11 @@ fn apply_chunk(
                 p.nip.clone(),
                 format!("NIP already given on line {first}"),
             )),
+            None if seen.contains(&p.nip) => {
+                counts
+                    .duplicates
+                    .push((line, p.nip, "NIP already given on an earlier line".into()))
+            }
             None => {
                 first_line.insert(p.nip.clone(), line);
                 rows.push(p);
@@ -261,6 +280,7 @@ fn apply_chunk(
         }
     }
     let nips: Vec<&str> = rows.iter().map(|p| p.nip.as_str()).collect();
+    seen.extend(nips.iter().copied());
     let stored: HashMap<String, asn::AsnRow> = asn::find_many(c, &nips)?
         .into_iter()
         .map(|r| (r.nip.clone(), r))
@@ -385,22 +405,21 @@ pub fn import_ndjson(importer: &mut Importer<'_>, reader: impl BufRead) -> Resul
     failed.map_or(Ok(()), Err)
 }
 
-/// Imports a file; `progress` is told how many bytes were read. Parsing runs on a thread
-/// of its own, a bounded channel of chunks ahead of the database writes, so the two overlap
-/// and memory stays flat.
-pub fn import_path(
-    conn: &mut AnyConnection,
-    actor: &Actor,
+type Parsed = Vec<(u64, Result<NewProfile, String>)>;
+
+/// Reads and parses a file on a thread of its own, handing `consume` chunks of parsed lines
+/// through a bounded channel, so parsing and database writes overlap and memory stays flat.
+fn parse_file<E: From<anyhow::Error>>(
     path: &std::path::Path,
     format: Format,
     now: NaiveDateTime,
-    today: NaiveDate,
-    progress: impl Fn(u64) + Send,
-) -> anyhow::Result<ImportReport> {
+    progress: &(impl Fn(u64) + Sync),
+    mut consume: impl FnMut(Parsed) -> Result<(), E>,
+) -> Result<(), E> {
     use anyhow::Context;
-    type Parsed = Vec<(u64, Result<NewProfile, String>)>;
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot open {}", path.display()))
+        .map_err(E::from)?;
     let reader = std::io::BufReader::with_capacity(1 << 20, file);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(2);
     std::thread::scope(|scope| {
@@ -422,28 +441,141 @@ pub fn import_path(
             }
             let _ = tx.send(chunk);
         });
-        prepare_bulk(conn).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut importer = Importer::new(conn, actor.clone(), now, today);
-        for chunk in rx {
-            for (line, profile) in chunk {
-                importer
-                    .push_profile(line, profile)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-            }
-        }
+        // Dropping `rx` on an error stops the parser at its next send.
+        rx.into_iter().try_for_each(&mut consume)?;
         parser
             .join()
-            .map_err(|_| anyhow::anyhow!("the parser thread panicked"))?;
-        importer.finish().map_err(|e| anyhow::anyhow!("{e}"))
+            .map_err(|_| E::from(anyhow::anyhow!("the parser thread panicked")))
     })
 }
 
-/// Bulk-load settings for this connection: on SQLite a 96 MiB page cache (bounded, so memory
-/// stays flat whatever the file size; the default 2 MiB makes random-key index inserts thrash).
+/// Imports a file; `progress` is told how many bytes were read. Into an empty registry the
+/// file is one transaction that loads with the indexes dropped ([`initial_load`]); otherwise
+/// it goes chunk by chunk through an [`Importer`].
+pub fn import_path(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    path: &std::path::Path,
+    format: Format,
+    now: NaiveDateTime,
+    today: NaiveDate,
+    progress: impl Fn(u64) + Sync,
+) -> anyhow::Result<ImportReport> {
+    prepare_bulk(conn)?;
+    let progress = &progress;
+    let first = write_tx(conn, |c| -> anyhow::Result<Option<ImportReport>> {
+        let Some(dropped) = initial_load::begin(c)? else {
+            return Ok(None);
+        };
+        let mut report = ImportReport::default();
+        let mut repeated = Repeats::default();
+        parse_file(path, format, now, progress, |chunk| -> anyhow::Result<()> {
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (line, profile) in chunk {
+                report.lines += 1;
+                match profile {
+                    Ok(mut p) => {
+                        p.status_since = p.status_since.or(Some(today));
+                        rows.push(p)
+                    }
+                    Err(reason) => report.reject(line, None, reason),
+                }
+            }
+            for i in initial_load::load(c, &rows)? {
+                repeated.note(&rows[i].nip);
+            }
+            report.inserted += rows.len() as u64;
+            Ok(())
+        })?;
+        let last_line = report.lines;
+        let rebuilt = initial_load::finish(c, dropped, MAX_LISTED as i64)?;
+        repeated.removed += rebuilt.removed as u64;
+        repeated.nips.extend(rebuilt.nips);
+        if repeated.removed > 0 {
+            report.inserted -= repeated.removed;
+            report.rejected += repeated.removed;
+            list_repeats(&mut report, &repeated.nips, path, format, now)?;
+        }
+        let entry = Entry::new(
+            "bkn.snapshot_load",
+            None,
+            None,
+            json!({ "initial_load": true, "lines": report.lines, "last_line": last_line,
+                    "inserted": report.inserted, "rejected": report.rejected }),
+        );
+        audit::append(c, actor, now, &[entry])?;
+        Ok(Some(report))
+    })?;
+    if let Some(report) = first {
+        return Ok(report);
+    }
+    let mut importer = Importer::new(conn, actor.clone(), now, today);
+    parse_file(path, format, now, progress, |chunk| -> anyhow::Result<()> {
+        for (line, profile) in chunk {
+            importer
+                .push_profile(line, profile)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        Ok(())
+    })?;
+    importer.finish().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// NIPs an initial load met again: how many lines, and (up to [`MAX_LISTED`]) which NIPs.
+#[derive(Default)]
+struct Repeats {
+    removed: u64,
+    nips: Vec<String>,
+}
+
+impl Repeats {
+    fn note(&mut self, nip: &str) {
+        self.removed += 1;
+        if self.nips.len() < MAX_LISTED {
+            self.nips.push(nip.to_string());
+        }
+    }
+}
+
+/// Lists the lines that repeated a NIP of an earlier line, reading the file once more (only
+/// when some did): which lines they were is known only to the file.
+fn list_repeats(
+    report: &mut ImportReport,
+    nips: &[String],
+    path: &std::path::Path,
+    format: Format,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
+    let mut first: HashMap<&str, Option<u64>> = nips.iter().map(|n| (n.as_str(), None)).collect();
+    let mut listed = Vec::new();
+    parse_file(path, format, now, &|_| {}, |chunk| -> anyhow::Result<()> {
+        for (line, profile) in chunk {
+            let Ok(p) = profile else { continue };
+            match first.get_mut(p.nip.as_str()) {
+                Some(None) => *first.get_mut(p.nip.as_str()).expect("present") = Some(line),
+                Some(Some(earlier)) => listed.push(Rejection {
+                    line,
+                    reason: format!("NIP already given on line {earlier}"),
+                    nip: Some(p.nip),
+                }),
+                None => {}
+            }
+        }
+        Ok(())
+    })?;
+    report.rejections.extend(listed);
+    report.rejections.sort_by_key(|r| r.line);
+    report.rejections.truncate(MAX_LISTED);
+    Ok(())
+}
+
+/// Bulk-load settings for this connection: on SQLite a 48 MiB page cache (bounded, so memory
+/// stays flat whatever the file size; the default 2 MiB makes random-key index inserts
+/// thrash). SQLite's sorter may take as much again when an initial load rebuilds an index.
 pub fn prepare_bulk(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
     use diesel::connection::SimpleConnection;
     match conn {
-        AnyConnection::Sqlite(c) => c.batch_execute("PRAGMA cache_size = -98304"),
+        AnyConnection::Sqlite(c) => c.batch_execute("PRAGMA cache_size = -49152"),
         AnyConnection::Postgresql(_) => Ok(()),
     }
 }

@@ -410,3 +410,14 @@ macro_rules! both {
         }
     };
 }
+
+/// Runs the `asn-eligibility` binary; fails the test, showing its stderr, unless it succeeds.
+pub fn cli_ok(command: &mut std::process::Command) -> std::process::Output {
+    let out = command.output().expect("run asn-eligibility");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}

@@ -148,24 +148,19 @@ async fn the_served_openapi_document_lists_every_route() {
 #[test]
 fn the_token_command_mints_a_token_the_service_accepts() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_asn-eligibility"))
-        .args([
-            "token",
-            "--scope",
-            "registry:read",
-            "--agency",
-            "3315",
-            "--ttl",
-            "15m",
-        ])
-        .env("ASN_DATA_DIR", dir.path())
-        .env_remove("ASN_JWT_SECRET")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = crate::helpers::cli_ok(
+        std::process::Command::new(env!("CARGO_BIN_EXE_asn-eligibility"))
+            .args([
+                "token",
+                "--scope",
+                "registry:read",
+                "--agency",
+                "3315",
+                "--ttl",
+                "15m",
+            ])
+            .env("ASN_DATA_DIR", dir.path())
+            .env_remove("ASN_JWT_SECRET"),
     );
     assert!(
         dir.path().join("jwt-secret").exists(),

@@ -1,5 +1,5 @@
 use crate::both;
-use crate::helpers::{Resp, TestApp};
+use crate::helpers::{Backend, Resp, TestApp};
 use asn_eligibility::service::snapshot::synthetic;
 
 async fn send_ndjson(app: &TestApp, body: String) -> Resp {
@@ -93,25 +93,20 @@ fn the_cli_imports_the_example_csv_and_reports_bad_lines_by_number() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("cli.db").display());
     let run = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_asn-eligibility"))
-            .args([
-                "import",
-                concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/tests/fixtures/snapshot-example.csv"
-                ),
-            ])
-            .env("DATABASE_URL", &db)
-            .env("ASN_DATA_DIR", dir.path())
-            .output()
-            .unwrap()
+        crate::helpers::cli_ok(
+            std::process::Command::new(env!("CARGO_BIN_EXE_asn-eligibility"))
+                .args([
+                    "import",
+                    concat!(
+                        env!("CARGO_MANIFEST_DIR"),
+                        "/tests/fixtures/snapshot-example.csv"
+                    ),
+                ])
+                .env("DATABASE_URL", &db)
+                .env("ASN_DATA_DIR", dir.path()),
+        )
     };
     let out = run();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         (report["inserted"].as_i64(), report["rejected"].as_i64()),
@@ -142,3 +137,127 @@ fn the_cli_imports_the_example_csv_and_reports_bad_lines_by_number() {
         (Some(0), Some(3))
     );
 }
+
+/// Indexes on `asn`, and foreign keys into it, as the catalog lists them.
+fn registry_structure(app: &TestApp) -> (i64, i64) {
+    match app.backend {
+        Backend::Postgres => (
+            app.count("SELECT count(*) AS n FROM pg_index WHERE indrelid = 'asn'::regclass"),
+            app.count(
+                "SELECT count(*) AS n FROM pg_constraint \
+                 WHERE confrelid = 'asn'::regclass AND contype = 'f'",
+            ),
+        ),
+        Backend::Sqlite => (
+            app.count(
+                "SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND tbl_name = 'asn'",
+            ),
+            app.count(
+                "SELECT count(*) AS n FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+                 WHERE m.type = 'table' AND f.\"table\" = 'asn'",
+            ),
+        ),
+    }
+}
+
+both!(
+    an_initial_load_keeps_the_first_of_repeated_nips_and_puts_every_index_back,
+    |app| {
+        // 50 000 lines: more than two chunks, so repeats fall in other chunks than their
+        // first line, and one within its chunk.
+        const N: u64 = 50_000;
+        let repeats = [(30_001u64, 2u64), (45_000, 40_000), (7, 3)];
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("register.csv");
+        let mut csv = String::from(synthetic::COLUMNS);
+        for line in 2..=N + 1 {
+            csv.push('\n');
+            match repeats.iter().find(|(l, _)| *l == line) {
+                // The same NIP as the earlier line, with another name.
+                Some((_, earlier)) => csv.push_str(&synthetic::csv_line(earlier - 2).replacen(
+                    ",ASN ",
+                    ",Later ASN ",
+                    1,
+                )),
+                None if line == 12 => csv.push_str("1985,Too short,3315,,,,,PNS,active"),
+                None => csv.push_str(&synthetic::csv_line(line - 2)),
+            }
+        }
+        std::fs::write(&file, csv).unwrap();
+        let before = registry_structure(&app);
+        assert!(before.0 >= 2 && before.1 >= 2, "{before:?}");
+        let import = || {
+            let out = cli_ok(
+                std::process::Command::new(env!("CARGO_BIN_EXE_asn-eligibility"))
+                    .args(["import", file.to_str().unwrap()])
+                    .env("DATABASE_URL", &app.database_url)
+                    .env("ASN_DATA_DIR", dir.path()),
+            );
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+        };
+        let report = import();
+        assert_eq!(
+            ["lines", "inserted", "updated", "unchanged", "rejected"]
+                .map(|k| report[k].as_i64().unwrap()),
+            [N as i64, N as i64 - 4, 0, 0, 4],
+            "{report}"
+        );
+        let rejected: Vec<(i64, &str)> = report["rejections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["line"].as_i64().unwrap(), r["reason"].as_str().unwrap()))
+            .collect();
+        assert_eq!(rejected.len(), 4, "{rejected:?}");
+        assert_eq!(
+            rejected[0],
+            (7, "NIP already given on line 3"),
+            "{rejected:?}"
+        );
+        assert_eq!(rejected[1].0, 12, "{rejected:?}");
+        assert_eq!(
+            &rejected[2..],
+            [
+                (30_001, "NIP already given on line 2"),
+                (45_000, "NIP already given on line 40000")
+            ],
+            "{rejected:?}"
+        );
+        // The first line given is the one kept.
+        for (_, earlier) in repeats {
+            let p = app
+                .get(&format!("/api/v1/asn/{}", synthetic::nip(earlier - 2)))
+                .await;
+            assert_eq!(
+                p.body["name"],
+                format!("ASN {}", earlier - 2),
+                "{:?}",
+                p.body
+            );
+        }
+        assert_eq!(
+            registry_structure(&app),
+            before,
+            "every index and foreign key is back"
+        );
+        assert_eq!(
+            app.count("SELECT count(*) AS n FROM audit_events WHERE action = 'bkn.snapshot_load'"),
+            1
+        );
+        // A second run is an ordinary import, chunk by chunk; repeats chunks apart are
+        // still repeats, not updates, so it changes nothing.
+        let again = import();
+        assert_eq!(
+            ["lines", "inserted", "updated", "unchanged", "rejected"]
+                .map(|k| again[k].as_i64().unwrap()),
+            [N as i64, 0, 0, N as i64 - 4, 4],
+            "{again}"
+        );
+        assert_eq!(
+            again["rejections"][2]["reason"], "NIP already given on an earlier line",
+            "{again}"
+        );
+        let p = app.get(&format!("/api/v1/asn/{}", synthetic::nip(0))).await;
+        assert_eq!(p.body["name"], "ASN 0");
+    }
+);
