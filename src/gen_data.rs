@@ -297,7 +297,7 @@ pub fn generate(
     if existing > 0 {
         bail!("the database already holds {existing} ASN; gen-data fills an empty registry");
     }
-    crate::service::snapshot::prepare_bulk(conn)?;
+    crate::service::snapshot::prepare_bulk(conn, 96)?;
     let mut counts = Counts::default();
     for start in (0..spec.asn).step_by(CHUNK as usize) {
         let rows: Vec<NewProfile> = (start..(start + CHUNK).min(spec.asn))
