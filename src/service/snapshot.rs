@@ -489,7 +489,6 @@ pub fn import_path(
             report.inserted += rows.len() as u64;
             Ok(())
         })?;
-        let last_line = report.lines;
         let rebuilt = initial_load::finish(c, dropped, MAX_LISTED as i64)?;
         repeated.removed += rebuilt.removed as u64;
         repeated.nips.extend(rebuilt.nips);
@@ -502,8 +501,8 @@ pub fn import_path(
             "bkn.snapshot_load",
             None,
             None,
-            json!({ "initial_load": true, "lines": report.lines, "last_line": last_line,
-                    "inserted": report.inserted, "rejected": report.rejected }),
+            json!({ "initial_load": true, "lines": report.lines, "inserted": report.inserted,
+                    "rejected": report.rejected }),
         );
         audit::append(c, actor, now, &[entry])?;
         Ok(Some(report))
