@@ -25,6 +25,8 @@ pub enum ErrorCode {
     SanctionNotFound,
     DuplicateDecision,
     InvalidTransition,
+    AppealNotAllowed,
+    AppealTooLate,
     IdempotencyKeyReused,
     ServiceUnavailable,
     Internal,
@@ -46,6 +48,8 @@ impl ErrorCode {
             ErrorCode::SanctionNotFound => "sanction_not_found",
             ErrorCode::DuplicateDecision => "duplicate_decision",
             ErrorCode::InvalidTransition => "invalid_transition",
+            ErrorCode::AppealNotAllowed => "appeal_not_allowed",
+            ErrorCode::AppealTooLate => "appeal_too_late",
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::ServiceUnavailable => "service_unavailable",
             ErrorCode::Internal => "internal",
@@ -66,7 +70,9 @@ impl ErrorCode {
             }
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::DuplicateDecision | ErrorCode::InvalidTransition => StatusCode::CONFLICT,
-            ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::IdempotencyKeyReused
+            | ErrorCode::AppealNotAllowed
+            | ErrorCode::AppealTooLate => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -91,6 +97,11 @@ impl ErrorCode {
             ErrorCode::InvalidTransition => {
                 ("Perubahan status tidak diizinkan", "Invalid transition")
             }
+            ErrorCode::AppealNotAllowed => (
+                "Upaya administratif tidak dapat diajukan",
+                "Appeal not allowed",
+            ),
+            ErrorCode::AppealTooLate => ("Upaya administratif terlambat", "Appeal too late"),
             ErrorCode::IdempotencyKeyReused => {
                 ("Idempotency-Key dipakai ulang", "Idempotency key reused")
             }

@@ -134,9 +134,9 @@ impl Query {
 
     pub fn date(&mut self, name: &str) -> Option<NaiveDate> {
         let raw = self.string(name)?;
-        match NaiveDate::parse_from_str(&raw, "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
+        match iso_date(&raw) {
+            Some(d) => Some(d),
+            None => {
                 self.errors.push(FieldError::new(
                     name,
                     L10n::new(
@@ -212,6 +212,20 @@ impl Query {
             Err(ApiError::validation(self.errors))
         }
     }
+}
+
+/// A calendar date exactly as `YYYY-MM-DD` (chrono alone also takes `2024-1-1`).
+pub fn iso_date(raw: &str) -> Option<NaiveDate> {
+    let b = raw.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    shaped
+        .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        .flatten()
 }
 
 /// The `Idempotency-Key` header, if sent (1 to 255 visible ASCII characters).

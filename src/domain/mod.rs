@@ -7,6 +7,7 @@ pub mod nip;
 pub mod nip_set;
 pub mod period;
 pub mod policy;
+pub mod sanction;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -124,22 +125,3 @@ wire_enum!(
     /// Why a sanction was lifted early.
     LiftReason { FollowedUp => "followed_up", ObligationEnded => "obligation_ended", Other => "other" }
 );
-
-/// The status of a sanction on `day`, from its lifecycle state and its decided period.
-pub fn sanction_status(
-    state: SanctionState,
-    decided: period::Period,
-    day: chrono::NaiveDate,
-) -> SanctionStatus {
-    match state {
-        SanctionState::Annulled => SanctionStatus::Annulled,
-        SanctionState::Lifted => SanctionStatus::Lifted,
-        SanctionState::UnderAppeal => SanctionStatus::UnderAppeal,
-        SanctionState::Superseded => SanctionStatus::Superseded,
-        SanctionState::Recorded if day < decided.from() => SanctionStatus::Scheduled,
-        SanctionState::Recorded if decided.until().is_some_and(|u| day >= u) => {
-            SanctionStatus::Expired
-        }
-        SanctionState::Recorded => SanctionStatus::Active,
-    }
-}

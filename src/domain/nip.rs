@@ -28,6 +28,8 @@ pub enum NipError {
     Empty,
     #[error("NIP has {0} characters; a NIP has 18 digits")]
     Length(usize),
+    #[error("NIP has 9 digits: an old NIP from before the 2009 conversion; send the 18-digit NIP it was converted to (Perka BKN 22/2007)")]
+    OldNine,
     #[error("NIP character {position} is '{found}'; a NIP has digits only")]
     NotDigit { position: usize, found: char },
     #[error("NIP digits 1-8 ({0}) are not a valid birth date YYYYMMDD")]
@@ -52,6 +54,7 @@ impl NipError {
         let id = match self {
             NipError::Empty => "NIP kosong".to_string(),
             NipError::Length(n) => format!("NIP berisi {n} karakter; NIP terdiri dari 18 digit"),
+            NipError::OldNine => "NIP berisi 9 digit: NIP lama sebelum konversi; kirim NIP 18 digit hasil konversinya (Perka BKN 22/2007)".to_string(),
             NipError::NotDigit { position, found } => {
                 format!("Karakter ke-{position} NIP adalah '{found}'; NIP hanya berisi angka")
             }
@@ -94,6 +97,9 @@ impl Nip {
                 position: i + 1,
                 found: c,
             });
+        }
+        if s.len() == 9 {
+            return Err(NipError::OldNine);
         }
         if s.len() != 18 {
             return Err(NipError::Length(s.chars().count()));
@@ -197,6 +203,8 @@ mod tests {
         let cases = [
             ("", NipError::Empty),
             ("1985033020100110", NipError::Length(16)),
+            // domain.md §7.1: Amir's pre-2009 NIP.
+            ("150307928", NipError::OldNine),
             (
                 "19850330201001100a",
                 NipError::NotDigit {
@@ -278,6 +286,33 @@ mod tests {
         #[test]
         fn any_string_parses_or_errs_without_panic(s in "\\PC{0,30}") {
             let _ = Nip::parse(&s);
+        }
+
+        /// A valid NIP with one digit changed: it still parses, or the error names the
+        /// part that holds the changed digit (digit 13 also decides PNS or PPPK, so a change
+        /// there may surface anywhere in the appointment part).
+        #[test]
+        fn one_changed_digit_is_named_by_its_part(s in prop_oneof![valid_pns(), valid_pppk()], pos in 0usize..18, digit in 0u8..10) {
+            let mut b = s.into_bytes();
+            b[pos] = b'0' + digit;
+            let changed = String::from_utf8(b).unwrap();
+            let position = pos + 1;
+            if let Err(e) = Nip::parse(&changed) {
+                let part = match e {
+                    NipError::BirthDate(_) => 1..=8,
+                    NipError::AppointmentMonth(_) => 9..=14,
+                    NipError::AppointmentYear(_) => 9..=12,
+                    NipError::AppointmentBeforeBirth { .. } => 1..=12,
+                    NipError::ContractCount(_) => 14..=14,
+                    NipError::Gender(_) => 15..=15,
+                    NipError::Sequence => 16..=18,
+                    other => panic!("{changed}: an 18-digit string gave {other:?}"),
+                };
+                prop_assert!(
+                    part.contains(&position) || (position == 13 && (9..=14).contains(part.start())),
+                    "digit {} changed in {}: {:?}", position, changed, e
+                );
+            }
         }
 
         #[test]

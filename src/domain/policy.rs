@@ -29,6 +29,9 @@ pub struct PolicyDocument {
     /// Purposes refused while BKN blocks the person's (or their agency's) data or services
     /// (PerBKN 1/2023; default: all).
     pub bkn_block_purposes: Vec<Purpose>,
+    /// Administrative appeals (PP 79/2021): which kind lies against what, and the deadlines.
+    #[serde(default)]
+    pub appeals: AppealRules,
     pub purposes: BTreeMap<Purpose, PurposeRule>,
     pub catalogue: Vec<SanctionTypeDef>,
 }
@@ -40,6 +43,48 @@ pub struct EffectiveDateRule {
     pub working_days_after_receipt: u32,
     /// Non-working days besides Saturdays and Sundays.
     pub holidays: Vec<NaiveDate>,
+}
+
+/// PP 79/2021 (domain.md §6): keberatan against a PPK decision other than dismissal, banding
+/// (to BPASN) against dismissal only; deadlines in working days on the policy's calendar.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealRules {
+    /// Whether light (ringan) sanctions can be appealed [U].
+    pub light_appealable: bool,
+    /// Keberatan: filing and decision deadlines are [U].
+    pub keberatan: AppealDeadlines,
+    /// Banding: filed within 14 working days of the decision (Pasal 11(3)); BPASN decides
+    /// within 65 working days [C].
+    pub banding: AppealDeadlines,
+    #[serde(default)]
+    pub legal_basis: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealDeadlines {
+    /// The last filing day is this many working days after the decision date; `null`: none.
+    pub filing_working_days: Option<u32>,
+    /// The decision is due this many working days after filing; `null`: no deadline.
+    pub decision_working_days: Option<u32>,
+}
+
+impl Default for AppealRules {
+    fn default() -> Self {
+        AppealRules {
+            light_appealable: true,
+            keberatan: AppealDeadlines {
+                filing_working_days: Some(14),
+                decision_working_days: None,
+            },
+            banding: AppealDeadlines {
+                filing_working_days: Some(14),
+                decision_working_days: Some(65),
+            },
+            legal_basis: "PP 79/2021".into(),
+        }
+    }
 }
 
 /// An issuing authority: reference data with validity dates, never logic.
@@ -94,6 +139,9 @@ pub struct SanctionTypeDef {
     pub duration: DefaultDuration,
     pub default_blocked_purposes: Vec<Purpose>,
     pub legal_basis: String,
+    /// A dismissal (pemberhentian PNS / PHK PPPK): appealed by banding, never keberatan.
+    #[serde(default)]
+    pub dismissal: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -152,6 +200,12 @@ impl Policy {
         for (i, t) in doc.catalogue.iter().enumerate() {
             if types.insert(t.code.clone(), i).is_some() {
                 return invalid(format!("sanction type '{}' appears twice", t.code));
+            }
+            if t.dismissal && t.kind != Kind::Disciplinary {
+                return invalid(format!(
+                    "sanction type '{}': only a disciplinary type can be a dismissal",
+                    t.code
+                ));
             }
             if (t.kind == Kind::Disciplinary) != t.level.is_some() {
                 return invalid(format!(

@@ -103,7 +103,7 @@ pub struct SanctionOut {
     /// Set once annulled: `{reference, reason}`.
     #[schema(value_type = Option<Object>)]
     pub annulment: Option<serde_json::Value>,
-    /// Set once appealed: `{kind, filed_on, reference, decision}`.
+    /// Set once appealed: `{kind, filed_on, reference, last_filing_day, decision_due, decision}`.
     #[schema(value_type = Option<Object>)]
     pub appeal: Option<serde_json::Value>,
     /// The sanction this one replaced after an appeal.
@@ -242,7 +242,13 @@ fn check_document(errors: &mut Vec<FieldError>, d: &Document) {
 }
 
 /// Turns the wire request into a validated `NewSanction`, applying the policy's defaults.
-pub fn validate(input: SanctionIn, state: &AppState) -> Result<NewSanction, ApiError> {
+/// A sanction cannot take effect before the decree that imposes it: `effective_from` is
+/// never before `decree_date` (for a replacement after an appeal, the appealed decree's).
+pub fn validate(
+    input: SanctionIn,
+    state: &AppState,
+    decree_date: NaiveDate,
+) -> Result<NewSanction, ApiError> {
     let nip = Nip::parse(&input.nip);
     let mut errors = Vec::new();
     let policy = &state.policy;
@@ -300,6 +306,15 @@ pub fn validate(input: SanctionIn, state: &AppState) -> Result<NewSanction, ApiE
             L10n::new(
                 "wajib diisi bila decision.received_date tidak ada",
                 "is required when decision.received_date is absent",
+            ),
+        ));
+    }
+    if input.effective_from.is_some_and(|f| f < decree_date) {
+        errors.push(FieldError::new(
+            "effective_from",
+            L10n::new(
+                format!("tidak boleh sebelum tanggal keputusan ({decree_date})"),
+                format!("cannot be before the decision date ({decree_date})"),
             ),
         ));
     }
@@ -393,7 +408,8 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     who.require(Scope::SanctionsWrite)?;
     let fp = Fingerprint::new(&who.sub, key.0, "POST /api/v1/sanctions", &body.value);
-    let new = validate(body.body, &state)?;
+    let decree_date = body.body.decision.date;
+    let new = validate(body.body, &state, decree_date)?;
     let (clock, tz, watch) = (state.clock, state.tz, state.watch());
     let reply = db::run(&state.pool, move |c| {
         run_write(
@@ -416,21 +432,27 @@ pub async fn create(
     Ok(write_reply(reply))
 }
 
-/// One sanction.
+/// One sanction, its status derived for `as_of`.
 #[utoipa::path(get, path = "/api/v1/sanctions/{id}", tag = "sanctions",
-    params(("id" = String, Path)),
-    responses((status = 200, body = SanctionOut), (status = 404, body = crate::error::Problem)),
+    params(("id" = String, Path),
+           ("as_of" = Option<NaiveDate>, Query, description = "Derive the status for this day (default today): a lift or an appeal shows from its own date")),
+    responses((status = 200, body = SanctionOut), (status = 400, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)),
     security(("bearer" = ["registry:read"])))]
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     who.require(Scope::RegistryRead)?;
+    let mut q = Query::new(&req);
+    let as_of = q.date("as_of").unwrap_or_else(|| state.today());
+    q.finish()?;
     let id = id.into_inner();
     let row = db::run(&state.pool, move |c| Ok(db::sanctions::find(c, &id)?)).await?;
     let row = row.ok_or_else(svc::sanction_not_found)?;
-    Ok(reply(&SanctionOut::from_row(&row, state.today())))
+    Ok(reply(&SanctionOut::from_row(&row, as_of)))
 }
 
 /// Sanctions, filtered, cursor-paginated (oldest first).
@@ -660,11 +682,16 @@ pub struct AppealDecisionOut {
     pub replacement: Option<SanctionOut>,
 }
 
-/// File an appeal (keberatan or banding) against a scheduled or active sanction.
+/// File an appeal against a scheduled or active sanction (PP 79/2021): a keberatan against
+/// any decision but a dismissal, a banding against a dismissal only, each within its filing
+/// period of working days from the decision date (banding: 14). The appeal shows its
+/// `last_filing_day` and `decision_due` (banding: 65 working days after filing).
 #[utoipa::path(post, path = "/api/v1/sanctions/{id}/appeal", tag = "sanctions", request_body = AppealIn,
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = SanctionOut), (status = 404, body = crate::error::Problem),
-               (status = 409, body = crate::error::Problem, description = "invalid_transition")),
+    responses((status = 200, body = SanctionOut), (status = 400, body = crate::error::Problem),
+               (status = 404, body = crate::error::Problem),
+               (status = 409, body = crate::error::Problem, description = "invalid_transition"),
+               (status = 422, body = crate::error::Problem, description = "appeal_not_allowed: this kind of appeal does not lie against this decision; appeal_too_late: filed after the last filing day")),
     security(("bearer" = ["sanctions:write"])))]
 pub async fn appeal(
     state: web::Data<AppState>,
@@ -683,10 +710,14 @@ pub async fn appeal(
         input.filed_on,
         today,
     ))?;
-    let filed_on = input.filed_on;
-    let details = json!({ "kind": input.kind, "filed_on": filed_on, "reference": input.reference });
+    let filing = svc::AppealFiling {
+        kind: input.kind,
+        filed_on: input.filed_on,
+        reference: json!(input.reference),
+    };
+    let policy = state.policy.clone();
     lifecycle_write(&state, who, fp, move |c, who, j| {
-        svc::appeal(c, &id, filed_on, details.clone(), who, j, today)
+        svc::appeal(c, &id, &filing, &policy, (who, j), today)
     })
     .await
 }
@@ -738,6 +769,7 @@ fn prefix_fields(e: ApiError, prefix: &str) -> ApiError {
 #[utoipa::path(post, path = "/api/v1/sanctions/{id}/appeal/decision", tag = "sanctions", request_body = AppealDecisionIn,
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = AppealDecisionOut), (status = 404, body = crate::error::Problem),
+               (status = 400, body = crate::error::Problem, description = "validation_failed, e.g. decided_on before filed_on"),
                (status = 409, body = crate::error::Problem, description = "invalid_transition: no appeal is pending")),
     security(("bearer" = ["sanctions:write"])))]
 pub async fn appeal_decision(
@@ -782,8 +814,12 @@ pub async fn appeal_decision(
                 let replacement = match &input.replacement {
                     None => None,
                     Some(r) => Some(
-                        validate(replacement_request(&old, kind, r, &input.reference), &st)
-                            .map_err(|e| prefix_fields(e, "replacement"))?,
+                        validate(
+                            replacement_request(&old, kind, r, &input.reference),
+                            &st,
+                            old.decision_date,
+                        )
+                        .map_err(|e| prefix_fields(e, "replacement"))?,
                     ),
                 };
                 let replacement = replacement.map(|mut n| {
@@ -792,6 +828,7 @@ pub async fn appeal_decision(
                 });
                 let decision = svc::AppealDecision {
                     outcome: input.outcome,
+                    decided_on: input.decided_on,
                     details: details.clone(),
                     replacement,
                 };

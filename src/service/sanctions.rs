@@ -7,9 +7,11 @@ use crate::db::sanctions::{self as store, SanctionRow};
 use crate::db::{asn, AnyConnection};
 use crate::domain::nip::Nip;
 use crate::domain::period::Period;
-use crate::domain::policy::SanctionTypeDef;
-use crate::domain::{sanction_status, AppealOutcome, Purpose, SanctionState, SanctionStatus};
-use crate::error::{ApiError, ErrorCode};
+use crate::domain::policy::{Policy, SanctionTypeDef};
+use crate::domain::sanction::{check_appeal, AppealRefusal, AppealedDecree, Lifecycle};
+use crate::domain::{AppealKind, AppealOutcome, Purpose, SanctionState, SanctionStatus};
+use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::i18n::L10n;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use serde_json::json;
@@ -169,8 +171,22 @@ pub fn decided_period(row: &SanctionRow) -> Period {
         .unwrap_or_else(|_| Period::months(row.effective_from, 0))
 }
 
+/// What the row's status depends on.
+pub fn lifecycle(row: &SanctionRow) -> Lifecycle {
+    let state = state_of(row);
+    Lifecycle {
+        state,
+        decided: decided_period(row),
+        lifted_on: row.lifted_on.filter(|_| state == SanctionState::Lifted),
+        appeal_filed_on: row
+            .appeal_filed_on
+            .filter(|_| state == SanctionState::UnderAppeal),
+    }
+}
+
+/// The status on `day`, lift and appeal dates included.
 pub fn status_on(row: &SanctionRow, day: NaiveDate) -> SanctionStatus {
-    sanction_status(state_of(row), decided_period(row), day)
+    lifecycle(row).status_on(day)
 }
 
 /// Loads a sanction the caller may change, or `sanction_not_found` / `forbidden`.
@@ -270,16 +286,40 @@ pub fn annul(
     store::find(conn, id)?.ok_or_else(sanction_not_found)
 }
 
-/// Files an appeal (keberatan or banding) against a scheduled or active sanction.
+/// An appeal as filed.
+pub struct AppealFiling {
+    pub kind: AppealKind,
+    pub filed_on: NaiveDate,
+    pub reference: serde_json::Value,
+}
+
+/// Files an appeal (keberatan or banding) against a scheduled or active sanction, if the
+/// law lets this kind of appeal lie against it and it is filed in time (PP 79/2021).
 pub fn appeal(
     conn: &mut AnyConnection,
     id: &str,
-    filed_on: NaiveDate,
-    details: serde_json::Value,
-    who: &Principal,
-    j: &mut Journal,
+    filing: &AppealFiling,
+    policy: &Policy,
+    (who, j): (&Principal, &mut Journal),
     today: NaiveDate,
 ) -> Result<SanctionRow, ApiError> {
+    let row = load_writable(conn, id, who)?;
+    let t = policy.sanction_type(&row.type_code);
+    let decree = AppealedDecree {
+        dismissal: t.is_some_and(|t| t.dismissal),
+        level: row.level.as_deref().and_then(|l| l.parse().ok()),
+        decision_date: row.decision_date,
+        received_date: row.received_date,
+    };
+    let status = status_on(&row, today);
+    if !matches!(status, SanctionStatus::Scheduled | SanctionStatus::Active) {
+        return Err(invalid_transition("appeal", status));
+    }
+    let terms = check_appeal(policy, decree, filing.kind, filing.filed_on).map_err(refusal)?;
+    let details = json!({
+        "kind": filing.kind, "filed_on": filing.filed_on, "reference": filing.reference,
+        "last_filing_day": terms.last_filing_day, "decision_due": terms.decision_due,
+    });
     let now = j.at();
     move_running(
         conn,
@@ -287,13 +327,48 @@ pub fn appeal(
         today,
         ("appeal", "sanction.appealed"),
         details,
-        |c, d| store::record_appeal(c, id, filed_on, d, now),
+        |c, d| store::record_appeal(c, id, filing.filed_on, d, now),
     )
+}
+
+/// The problem for an appeal the law does not accept.
+fn refusal(r: AppealRefusal) -> ApiError {
+    match r {
+        AppealRefusal::BeforeDecree { earliest } => ApiError::validation(vec![FieldError::new(
+            "filed_on",
+            L10n::new(
+                format!("tidak boleh sebelum keputusan diterbitkan atau diterima ({earliest})"),
+                format!("cannot be before the decision was made or received ({earliest})"),
+            ),
+        )]),
+        AppealRefusal::NotAllowed { kind: AppealKind::Banding, .. } => ApiError::with_detail(
+            ErrorCode::AppealNotAllowed,
+            "Banding administratif hanya terhadap keputusan pemberhentian (PP 79/2021 Pasal 1 angka 5); ajukan keberatan",
+            "A banding lies only against a dismissal (PP 79/2021 Pasal 1 angka 5); file a keberatan",
+        ),
+        AppealRefusal::NotAllowed { .. } => ApiError::with_detail(
+            ErrorCode::AppealNotAllowed,
+            "Keberatan tidak dapat diajukan terhadap keputusan pemberhentian (PP 79/2021 Pasal 1 angka 4); ajukan banding ke BPASN",
+            "A keberatan does not lie against a dismissal (PP 79/2021 Pasal 1 angka 4); file a banding with BPASN",
+        ),
+        AppealRefusal::LightNotAppealable => ApiError::with_detail(
+            ErrorCode::AppealNotAllowed,
+            "Menurut kebijakan yang berlaku, hukuman disiplin ringan tidak dapat diajukan upaya administratif",
+            "Under the policy in force, light sanctions cannot be appealed",
+        ),
+        AppealRefusal::TooLate { last_day } => ApiError::with_detail(
+            ErrorCode::AppealTooLate,
+            format!("Batas akhir pengajuan adalah {last_day}"),
+            format!("The last day to file was {last_day}"),
+        )
+        .extra("last_filing_day", json!(last_day)),
+    }
 }
 
 /// What an appeal decided; `replacement` for reduced, increased and changed outcomes.
 pub struct AppealDecision {
     pub outcome: AppealOutcome,
+    pub decided_on: NaiveDate,
     pub details: serde_json::Value,
     pub replacement: Option<NewSanction>,
 }
@@ -323,6 +398,15 @@ pub fn decide_appeal(
     today: NaiveDate,
 ) -> Result<(SanctionRow, Option<SanctionRow>), ApiError> {
     let now = j.at();
+    if let Some(filed) = row.appeal_filed_on.filter(|f| decision.decided_on < *f) {
+        return Err(ApiError::field(
+            "decided_on",
+            L10n::new(
+                format!("tidak boleh sebelum upaya administratif diajukan ({filed})"),
+                format!("cannot be before the appeal was filed ({filed})"),
+            ),
+        ));
+    }
     let mut appeal: serde_json::Value = row
         .appeal
         .as_deref()
@@ -366,7 +450,7 @@ pub fn decide_appeal(
         (_, None) => {
             return Err(ApiError::field(
                 "replacement",
-                crate::i18n::L10n::new(
+                L10n::new(
                     "wajib untuk putusan reduced, increased dan changed",
                     "is required for reduced, increased and changed outcomes",
                 ),

@@ -377,11 +377,18 @@ pub fn event_types(track_record: &Value) -> Vec<&str> {
         .collect()
 }
 
-/// A valid sanction body of api.md's example, with a decision number of the caller's.
+/// A valid sanction body of api.md's example, with a decision number of the caller's. A
+/// sanction in force before api.md's decree date gets a decree of its first day (a sanction
+/// never takes effect before its decree).
 pub fn sanction(nip: &str, number: &str, type_code: &str, effective_from: &str) -> Value {
+    let (date, received) = if effective_from < "2024-03-01" {
+        (effective_from, effective_from)
+    } else {
+        ("2024-03-01", "2024-03-04")
+    };
     serde_json::json!({
         "nip": nip,
-        "decision": { "number": number, "date": "2024-03-01", "received_date": "2024-03-04",
+        "decision": { "number": number, "date": date, "received_date": received,
                       "issuer": "PPK", "issuer_agency": "3315", "legal_basis": "PP 94/2021 Pasal 8 ayat (3)" },
         "type": type_code,
         "violation": { "category": "neutrality", "description": "Attended a campaign", "reference": "LHP-1" },

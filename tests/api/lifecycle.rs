@@ -1,8 +1,17 @@
 use crate::both;
+use crate::helpers::sanction;
 use serde_json::json;
 
 fn appeal(kind: &str, filed_on: &str) -> serde_json::Value {
     json!({ "kind": kind, "filed_on": filed_on, "reference": { "number": "KEB-1", "date": filed_on } })
+}
+
+/// A sanction whose decree is dated the day it takes effect, so an appeal can be timely.
+fn decree(nip: &str, number: &str, type_code: &str, day: &str) -> serde_json::Value {
+    let mut b = sanction(nip, number, type_code, day);
+    b["decision"]["date"] = json!(day);
+    b["decision"]["received_date"] = json!(day);
+    b
 }
 
 fn decision(outcome: &str, replacement: Option<serde_json::Value>) -> serde_json::Value {
@@ -16,7 +25,7 @@ fn decision(outcome: &str, replacement: Option<serde_json::Value>) -> serde_json
 both!(an_upheld_appeal_returns_to_the_dated_status, |app| {
     app.upsert_profile(NIP, "3315", "active").await;
     let s = app
-        .record(&sanction(NIP, "ap-1", "PP94_S3", "2026-06-01"))
+        .record(&decree(NIP, "ap-1", "PP94_S3", "2026-11-10"))
         .await;
     let id = s.body["id"].as_str().unwrap();
     let r = app
@@ -32,6 +41,10 @@ both!(an_upheld_appeal_returns_to_the_dated_status, |app| {
         r.body
     );
     assert_eq!(r.body["appeal"]["kind"], "keberatan");
+    // 14 working days after the decision of Tuesday 2026-11-10 (policy [U]); no decision
+    // deadline for a keberatan in the default policy.
+    assert_eq!(r.body["appeal"]["last_filing_day"], "2026-11-30");
+    assert_eq!(r.body["appeal"]["decision_due"], serde_json::Value::Null);
     // PP 53/2010 Pasal 41 as policy: no promotion or KGB while the appeal is pending.
     let e = app.eligibility(NIP, "promotion", "2026-11-23").await;
     assert_eq!(e.body["reasons"][0]["code"], "pending_appeal");
@@ -106,14 +119,17 @@ both!(
     |app| {
         app.upsert_profile(NIP, "3315", "active").await;
         let s = app
-            .record(&sanction(NIP, "ap-3", "PP94_B1", "2026-06-01"))
+            .record(&decree(NIP, "ap-3", "PP94_B3", "2026-06-01"))
             .await;
         let id = s.body["id"].as_str().unwrap();
-        app.post(
-            &format!("/api/v1/sanctions/{id}/appeal"),
-            &appeal("banding", "2026-06-10"),
-        )
-        .await;
+        // A dismissal (PDHTAPS), appealed to BPASN within 14 working days (PP 79/2021).
+        let filed = app
+            .post(
+                &format!("/api/v1/sanctions/{id}/appeal"),
+                &appeal("banding", "2026-06-10"),
+            )
+            .await;
+        assert_eq!(filed.status, 200, "{:?}", filed.body);
         let missing = app
             .post(
                 &format!("/api/v1/sanctions/{id}/appeal/decision"),
@@ -182,7 +198,7 @@ both!(
 both!(an_appeal_can_annul, |app| {
     app.upsert_profile(NIP, "3315", "active").await;
     let s = app
-        .record(&sanction(NIP, "ap-4", "PP94_S2", "2026-09-01"))
+        .record(&decree(NIP, "ap-4", "PP94_S2", "2026-09-01"))
         .await;
     let id = s.body["id"].as_str().unwrap();
     app.post(

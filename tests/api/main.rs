@@ -8,6 +8,7 @@ mod eligibility;
 mod errors;
 mod evidence;
 mod jobs;
+mod law;
 mod lifecycle;
 mod operations;
 mod registry;

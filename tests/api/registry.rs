@@ -39,8 +39,8 @@ both!(track_record_has_profile_sanctions_and_timeline, |app| {
         .collect();
     assert_eq!(
         statuses,
-        vec!["annulled", "lifted"],
-        "oldest first, annulled kept"
+        vec!["annulled", "active"],
+        "oldest first, annulled kept; as of 2026-07-01 the sanction lifted today still ran"
     );
     let types = event_types(&tr.body);
     assert_eq!(

@@ -358,7 +358,7 @@ fn messages_exist_in_both_languages() {
 }
 
 #[test]
-fn a_pending_appeal_suspends_the_sanction_and_blocks_promotion_and_kgb() {
+fn a_pending_appeal_suspends_the_sanction_and_blocks_promotion_jpt_and_kgb() {
     let mut s = sanction("PP94_S3", "2024-03-25");
     s.appeal_pending_since = Some(d("2024-04-01"));
     check(vec![
@@ -372,9 +372,27 @@ fn a_pending_appeal_suspends_the_sanction_and_blocks_promotion_and_kgb() {
             eligible_from: None,
         },
         Case {
-            cite: "§2 the decision under appeal takes effect per the appeal: JPT not blocked by default",
+            cite: "§4 PP 53 Pasal 41: no KGB while an appeal is pending",
+            sanctions: vec![s.clone()],
+            purpose: SalaryIncrement,
+            as_of: "2024-06-01",
+            outcome: Outcome::Ineligible,
+            codes: &[ReasonCode::PendingAppeal],
+            eligible_from: None,
+        },
+        Case {
+            cite: "§5.2 [S] JPT: 'tidak dalam proses' — denied while an appeal is pending (policy 2026-12-01.1)",
             sanctions: vec![s.clone()],
             purpose: JptSelection,
+            as_of: "2024-06-01",
+            outcome: Outcome::Ineligible,
+            codes: &[ReasonCode::PendingAppeal],
+            eligible_from: None,
+        },
+        Case {
+            cite: "§2 the decision under appeal takes effect per the appeal: a transfer is not blocked meanwhile",
+            sanctions: vec![s.clone()],
+            purpose: Transfer,
             as_of: "2024-06-01",
             outcome: Outcome::Eligible,
             codes: &[],
@@ -388,6 +406,46 @@ fn a_pending_appeal_suspends_the_sanction_and_blocks_promotion_and_kgb() {
             outcome: Outcome::Ineligible,
             codes: &[ACTIVE],
             eligible_from: None,
+        },
+    ]);
+}
+
+#[test]
+fn after_the_appeal_the_look_back_counts_from_what_it_decided() {
+    // §6: upheld, the original period; reduced or changed, the replacement's (the appealed
+    // sanction is superseded and counts nowhere).
+    let upheld = sanction("PP94_B1", "2024-03-25");
+    let mut superseded = sanction("PP94_B1", "2024-03-25");
+    superseded.counts = false;
+    let replacement_same_start = sanction("PP94_S1", "2024-03-25");
+    let replacement_later = sanction("PP94_S1", "2024-06-03");
+    check(vec![
+        Case {
+            cite: "§5.2 upheld: JPT look-back from the original effective_from, 3 years",
+            sanctions: vec![upheld],
+            purpose: JptSelection,
+            as_of: "2026-01-05",
+            outcome: Outcome::Ineligible,
+            codes: &[HISTORY],
+            eligible_from: Some("2027-03-25"),
+        },
+        Case {
+            cite: "§6 reduced to S1 from the same day: the replacement's window",
+            sanctions: vec![superseded.clone(), replacement_same_start],
+            purpose: JptSelection,
+            as_of: "2026-01-05",
+            outcome: Outcome::Ineligible,
+            codes: &[HISTORY],
+            eligible_from: Some("2027-03-25"),
+        },
+        Case {
+            cite: "§6 changed, in force from a later day: the window follows the replacement",
+            sanctions: vec![superseded, replacement_later],
+            purpose: JptSelection,
+            as_of: "2027-04-01",
+            outcome: Outcome::Ineligible,
+            codes: &[HISTORY],
+            eligible_from: Some("2027-06-03"),
         },
     ]);
 }
