@@ -59,6 +59,7 @@ fn run(url: &DatabaseUrl, n: usize) -> (Duration, i64, u64) {
         &PoolSettings {
             max_size: 2,
             checkout_timeout: Duration::from_secs(10),
+            busy_timeout: Duration::from_secs(10),
         },
     )
     .unwrap();

@@ -201,6 +201,7 @@ impl Settings {
             pool: PoolSettings {
                 max_size: pool_size,
                 checkout_timeout: Duration::from_millis(checkout_ms),
+                busy_timeout: Duration::from_millis(checkout_ms),
             },
             max_body_bytes: src.parse("ASN_MAX_BODY_BYTES", 8 * 1024 * 1024)?,
             workers: src.parse("ASN_WORKERS", 0)?,

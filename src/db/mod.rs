@@ -161,13 +161,24 @@ impl DerefMut for Conn {
 
 pub struct Manager {
     url: DatabaseUrl,
+    busy_timeout: Duration,
 }
 
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
-/// Opens one connection of the URL's backend, configured for this service.
+/// Opens one connection of the URL's backend, configured for this service (a SQLite writer
+/// waits up to 5 s for a lock).
 pub fn establish(url: &DatabaseUrl) -> Result<AnyConnection, ConnectionError> {
+    establish_waiting(url, Duration::from_millis(5000))
+}
+
+/// [`establish`], a SQLite writer waiting up to `busy_timeout` for another's lock before it
+/// gives up with "database is locked" (a 503).
+pub fn establish_waiting(
+    url: &DatabaseUrl,
+    busy_timeout: Duration,
+) -> Result<AnyConnection, ConnectionError> {
     match url.backend {
         Backend::Postgres => PgConnection::establish(&url.target).map(AnyConnection::Postgresql),
         Backend::Sqlite => {
@@ -182,7 +193,9 @@ pub fn establish(url: &DatabaseUrl) -> Result<AnyConnection, ConnectionError> {
                 }
             }
             let mut c = SqliteConnection::establish(&url.target)?;
+            let busy = format!("PRAGMA busy_timeout = {};", busy_timeout.as_millis());
             c.batch_execute(SQLITE_PRAGMAS)
+                .and_then(|_| c.batch_execute(&busy))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
             Ok(AnyConnection::Sqlite(c))
         }
@@ -194,7 +207,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnectionError;
 
     fn connect(&self) -> Result<Conn, ConnectionError> {
-        establish(&self.url).map(|inner| Conn {
+        establish_waiting(&self.url, self.busy_timeout).map(|inner| Conn {
             inner,
             broken: false,
         })
@@ -217,16 +230,22 @@ pub type Pool = r2d2::Pool<Manager>;
 pub struct PoolSettings {
     pub max_size: u32,
     pub checkout_timeout: Duration,
+    /// How long a SQLite writer waits for another's lock (`ASN_DB_TIMEOUT_MS` too).
+    pub busy_timeout: Duration,
 }
 
-/// Builds the pool (no per-checkout health check: it doubles round trips).
+/// Builds the pool (no per-checkout health check: it doubles round trips). A request waits
+/// `checkout_timeout` for a connection, and on SQLite `busy_timeout` for a writer's lock.
 pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, r2d2::Error> {
     r2d2::Pool::builder()
         .max_size(settings.max_size)
         .min_idle(Some(1))
         .test_on_check_out(false)
         .connection_timeout(settings.checkout_timeout)
-        .build(Manager { url: url.clone() })
+        .build(Manager {
+            url: url.clone(),
+            busy_timeout: settings.busy_timeout,
+        })
 }
 
 /// Applies pending migrations of the URL's backend. On PostgreSQL an advisory lock keeps

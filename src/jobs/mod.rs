@@ -233,6 +233,24 @@ impl Runner {
         let id = self.start(job, trigger, actor)?;
         Ok(self.execute(job, &id))
     }
+
+    /// One scheduled run, exactly as the scheduler makes it when the time comes: started and
+    /// run to the end on the blocking pool. A run that cannot start, or fails, is logged and
+    /// recorded, never raised, so the schedule goes on (`None`: it could not start).
+    pub async fn fire(&self, job: Job) -> Option<Finished> {
+        let (r, actor) = (self.clone(), Actor::system("scheduler", None));
+        match actix_web::web::block(move || r.run_now(job, "schedule", &actor)).await {
+            Ok(Ok(finished)) => Some(finished),
+            Ok(Err(e)) => {
+                tracing::error!(job = job.name(), error = %e, "scheduled run could not start");
+                None
+            }
+            Err(e) => {
+                tracing::error!(job = job.name(), error = %e, "scheduled run aborted");
+                None
+            }
+        }
+    }
 }
 
 /// Runs each scheduled job on its schedule, forever. A failing run is logged and recorded;
@@ -248,17 +266,7 @@ pub fn spawn_scheduler(runner: Runner, schedules: Vec<JobSchedule>) {
                 };
                 let wait = (next - now).to_std().unwrap_or(Duration::ZERO);
                 actix_web::rt::time::sleep(wait).await;
-                let (r, job) = (runner.clone(), schedule.job);
-                let actor = Actor::system("scheduler", None);
-                match actix_web::web::block(move || r.run_now(job, "schedule", &actor)).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => {
-                        tracing::error!(job = job.name(), error = %e, "scheduled run could not start")
-                    }
-                    Err(e) => {
-                        tracing::error!(job = job.name(), error = %e, "scheduled run aborted")
-                    }
-                }
+                runner.fire(schedule.job).await;
             }
         });
     }

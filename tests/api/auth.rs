@@ -102,18 +102,33 @@ both!(tokens_are_checked_claim_by_claim, |app| {
         .as_str()
         .unwrap()
         .contains("registry:read"));
-    let _ = Claims {
-        iss: String::new(),
-        aud: Audience::One(String::new()),
-        exp: 0,
-        sub: String::new(),
-        scope: String::new(),
+    // `aud` may be a list that names this service among others (RFC 7519 §4.1.3).
+    let typed = Claims {
+        iss: "asn-eligibility-dev".into(),
+        aud: Audience::Many(vec!["other-api".into(), "asn-eligibility".into()]),
+        exp: now as u64 + 600,
+        sub: "s".into(),
+        scope: "registry:read".into(),
         nbf: None,
         iat: None,
         jti: None,
         client_id: None,
         agency: None,
     };
+    let listed = serde_json::to_value(&typed).unwrap();
+    let ok = app
+        .send(call(Some(hs(&listed, crate::helpers::SECRET))))
+        .await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    let not_us = serde_json::to_value(Claims {
+        aud: Audience::Many(vec!["other-api".into()]),
+        ..typed
+    })
+    .unwrap();
+    let r = app
+        .send(call(Some(hs(&not_us, crate::helpers::SECRET))))
+        .await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
 });
 
 fn b64(s: &str) -> String {

@@ -116,7 +116,18 @@ both!(decisions_are_stored_and_read_back, |app| {
     // A sanction annulled later does not rewrite a given decision.
     let list = app.get("/api/v1/sanctions").await;
     let sid = list.body["items"][0]["id"].as_str().unwrap();
-    app.post(&format!("/api/v1/sanctions/{sid}/annul"), &json!({"reference": {"number": "X", "date": "2026-11-22", "issuer": "Court"}, "reason": "r"})).await;
+    let annulled = app.post(&format!("/api/v1/sanctions/{sid}/annul"), &json!({"reference": {"number": "X", "date": "2026-11-22", "issuer": "Court"}, "reason": "r"})).await;
+    assert_eq!(
+        (annulled.status, annulled.body["status"].as_str()),
+        (200, Some("annulled")),
+        "{:?}",
+        annulled.body
+    );
+    let now = app.eligibility(NIP, "transfer", "2026-11-23").await;
+    assert_eq!(
+        now.body["outcome"], "eligible",
+        "asked again, the annulment counts"
+    );
     let still = app
         .get(&format!("/api/v1/eligibility/decisions/{id}"))
         .await;

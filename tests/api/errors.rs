@@ -17,6 +17,24 @@ both!(every_bad_request_is_a_precise_problem, |app| {
     assert_eq!((r.status, r.code()), (415, "unsupported_media_type"));
     let r = app.send(post("[]", "application/json")).await;
     assert_eq!((r.status, r.code()), (400, "validation_failed"));
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected struct SanctionIn"),
+        "{:?}",
+        r.body
+    );
+    let r = app
+        .send(post(
+            r#"{"nip": "198503302010011002", "type": "PP94_S1", "decision": {"number": "1", "date": "2024-13-01", "issuer": "PPK"}}"#,
+            "application/json",
+        ))
+        .await;
+    assert_eq!(
+        (r.status, r.code(), r.fields()),
+        (400, "validation_failed", vec!["decision.date".to_string()])
+    );
     let r = app
         .send(
             app.request(reqwest::Method::GET, "/api/v1/nowhere")
@@ -57,6 +75,7 @@ both!(oversized_bodies_are_413, |app| {
         )
         .await;
     assert_eq!((r.status, r.code()), (413, "payload_too_large"));
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
     let ok = app
         .post(
             "/api/v1/eligibility/batch",
@@ -64,6 +83,7 @@ both!(oversized_bodies_are_413, |app| {
         )
         .await;
     assert_eq!(ok.status, 200);
+    assert_eq!(ok.body["results"][0]["error"]["code"], "invalid_nip");
 });
 
 both!(a_fault_mid_write_leaves_the_database_as_it_was, |app| {

@@ -78,11 +78,19 @@ both!(every_write_and_decision_is_in_the_chain, |app| {
     assert_eq!(decided["data"]["outcome"], "ineligible");
     assert_eq!(decided["data"]["reasons"], json!(["active_sanction"]));
     assert_eq!(decided["request_id"], d.header("x-request-id").unwrap());
-    // Each row chains to the one before it.
-    for pair in items.windows(2) {
-        if pair[1]["seq"].as_i64() == Some(pair[0]["seq"].as_i64().unwrap() + 1) {
-            assert_eq!(pair[1]["prev_hash"], pair[0]["hash"]);
-        }
+    // Each row of the whole trail chains to the one before it, from the genesis hash on.
+    let trail = app.get("/api/v1/audit/events?limit=500").await;
+    let rows = trail.body["items"].as_array().unwrap();
+    assert!(rows.len() >= items.len());
+    assert_eq!(rows[0]["seq"], 1);
+    assert_eq!(rows[0]["prev_hash"], "0".repeat(64));
+    for pair in rows.windows(2) {
+        assert_eq!(
+            pair[1]["seq"].as_i64(),
+            Some(pair[0]["seq"].as_i64().unwrap() + 1),
+            "no gaps"
+        );
+        assert_eq!(pair[1]["prev_hash"], pair[0]["hash"], "{pair:?}");
     }
 
     let v = app.get("/api/v1/audit/verify").await;
@@ -190,8 +198,13 @@ fn verify_offline(receipt: &str, jwks: &Value) -> jwt_simple::prelude::JWTClaims
         .iter()
         .find(|k| k["kid"] == kid)
         .unwrap_or_else(|| panic!("key {kid} is published"));
+    // The server's clock is fixed at NOW: verify as of then, not the wall clock.
+    let now = crate::helpers::NOW
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
     let options = VerificationOptions {
         allowed_issuers: Some(HashSet::from_strings(&["asn-eligibility"])),
+        artificial_time: Some(UnixTimeStamp::from_secs(now.timestamp() as u64)),
         ..Default::default()
     };
     let x = b64.decode(jwk["x"].as_str().unwrap()).unwrap();

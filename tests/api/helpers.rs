@@ -58,6 +58,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub database_url: String,
     pub schema: Option<String>,
+    /// The settings the server runs with (for the deterministic hooks below).
+    pub settings: Settings,
     handle: Option<actix_web::dev::ServerHandle>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// Set by tests that break the audit trail on purpose; otherwise dropping the app
@@ -162,6 +164,7 @@ impl TestApp {
         .expect("test settings");
         settings.clock = Clock::Fixed(NOW.parse::<DateTime<Utc>>().unwrap());
         tweak(&mut settings);
+        let kept = settings.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -184,6 +187,7 @@ impl TestApp {
             backend,
             database_url,
             schema,
+            settings: kept,
             handle: Some(handle),
             thread: Some(thread),
             tampered: Default::default(),
@@ -299,6 +303,46 @@ impl TestApp {
         panic!("job run {id} did not finish in 10 s");
     }
 
+    /// A job runner on this test's database, as the server's scheduler has it: `fire` is
+    /// exactly what the scheduler does when a job's time comes ("run now", no clock wait).
+    pub fn runner(&self) -> asn_eligibility::jobs::Runner {
+        let s = &self.settings;
+        asn_eligibility::jobs::Runner {
+            pool: self.pool(),
+            policy: std::sync::Arc::new(asn_eligibility::startup::load_policy(s).unwrap()),
+            metrics: asn_eligibility::metrics::Metrics::new(),
+            clock: s.clock,
+            tz: s.timezone,
+            batch_size: s.job_batch_size,
+        }
+    }
+
+    fn pool(&self) -> asn_eligibility::db::Pool {
+        asn_eligibility::db::build_pool(&self.settings.database, &self.settings.pool)
+            .expect("a pool on the test database")
+    }
+
+    /// Delivers every webhook that is due now, to the end ("drain now"): fans out every new
+    /// change and sends every due delivery, with this server's settings and clock. With the
+    /// server's own worker idle ([`idle_worker`]), what the receiver got afterwards is all
+    /// there is to get.
+    pub async fn drain_webhooks(&self) {
+        let s = &self.settings;
+        let worker = asn_eligibility::webhooks::worker::Worker::new(
+            self.pool(),
+            s.webhooks.clone(),
+            s.clock,
+            asn_eligibility::metrics::Metrics::new(),
+        )
+        .unwrap();
+        for _ in 0..1000 {
+            if !worker.round().await.expect("a delivery round") {
+                return;
+            }
+        }
+        panic!("deliveries did not drain in 1000 rounds");
+    }
+
     /// Ends every server connection to this test's PostgreSQL schema, as a restart would.
     pub fn kill_pg_connections(&self) {
         let schema = self.schema.as_ref().expect("PostgreSQL only");
@@ -396,9 +440,33 @@ pub fn sanction(nip: &str, number: &str, type_code: &str, effective_from: &str) 
     })
 }
 
-/// Runs a test body on SQLite and on PostgreSQL: `name::sqlite` and `name::postgres`.
+/// The server's own delivery worker looks for work once an hour: tests drive deliveries with
+/// [`TestApp::drain_webhooks`] and nothing is sent behind their back.
+pub fn idle_worker(s: &mut Settings) {
+    s.webhooks.poll_interval = std::time::Duration::from_secs(3600);
+}
+
+/// Runs a test body on SQLite and on PostgreSQL: `name::sqlite` and `name::postgres`;
+/// `settings = f` adjusts the settings of both servers.
 #[macro_export]
 macro_rules! both {
+    ($name:ident, settings = $tweak:expr, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::helpers::*;
+            async fn body($app: TestApp) $body
+            #[tokio::test]
+            async fn sqlite() {
+                body(TestApp::spawn_with(Backend::Sqlite, $tweak).await).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                body(TestApp::spawn_with(Backend::Postgres, $tweak).await).await
+            }
+        }
+    };
     ($name:ident, |$app:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
