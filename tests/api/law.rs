@@ -153,6 +153,12 @@ async fn holiday_from_a_policy_file_moves_the_effective_date(backend: Backend) {
     let r = app.record(&b).await;
     // api.md's example gives 2024-03-25; the configured holiday pushes it one working day.
     assert_eq!(r.body["effective_from"], "2024-03-26", "{:?}", r.body);
+    // Received on the holiday itself: counting starts the next working day.
+    let mut on_holiday = decree(NIP, "H/2", "PP94_S3", "2024-03-08", "2024-03-08");
+    on_holiday["effective_from"] = Value::Null;
+    on_holiday["decision"]["received_date"] = json!("2024-03-11");
+    let r = app.record(&on_holiday).await;
+    assert_eq!(r.body["effective_from"], "2024-04-01", "{:?}", r.body);
     let catalogue = app.get("/api/v1/catalogue").await;
     assert_eq!(catalogue.body["policy_version"], "test-nyepi-2024");
 }
