@@ -133,9 +133,11 @@ pub struct ApiError {
     pub detail: Option<L10n>,
     pub errors: Vec<FieldError>,
     /// Extra members of the problem (e.g. the current `status` of an invalid transition).
-    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+    pub extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
     /// The cause, logged for 5xx and never sent.
     pub source: Option<anyhow::Error>,
+    /// The methods a `405` names in `Allow` (boxed: errors travel in every `Result`).
+    pub allow: Option<Box<Vec<String>>>,
 }
 
 /// The problem+json body (RFC 9457).
@@ -169,7 +171,14 @@ impl ApiError {
             errors: Vec::new(),
             extra: None,
             source: None,
+            allow: None,
         }
+    }
+
+    /// The methods the path does allow (a `405`).
+    pub fn allow(mut self, methods: Vec<String>) -> Self {
+        self.allow = Some(Box::new(methods));
+        self
     }
 
     pub fn with_detail(code: ErrorCode, id: impl Into<String>, en: impl Into<String>) -> Self {
@@ -268,7 +277,7 @@ impl ApiError {
                     message: e.message.get(lang).to_string(),
                 })
                 .collect(),
-            extra: self.extra.clone().unwrap_or_default(),
+            extra: self.extra.as_deref().cloned().unwrap_or_default(),
         }
     }
 
@@ -277,6 +286,9 @@ impl ApiError {
         res.content_type("application/problem+json");
         if self.code == ErrorCode::Unauthorized {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"asn-eligibility\""));
+        }
+        if let Some(methods) = &self.allow {
+            res.insert_header((header::ALLOW, methods.join(", ")));
         }
         res.json(self.problem(lang))
     }

@@ -6,7 +6,6 @@ use crate::config::{Clock, Settings};
 use crate::db::{self, Backend, Pool};
 use crate::domain::policy::Policy;
 use crate::domain::Purpose;
-use crate::error::ApiError;
 use crate::jobs::{spawn_scheduler, JobSchedule, Runner};
 use crate::metrics::Metrics;
 use crate::receipts::Receipts;
@@ -22,6 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use std::net::TcpListener;
 use std::sync::Arc;
+use utoipa_actix_web::AppExt;
 
 /// Shared by every handler through `web::Data`.
 pub struct AppState {
@@ -220,13 +220,16 @@ impl Application {
             "asn-eligibility listening"
         );
         let max_body = settings.max_body_bytes;
+        crate::openapi::api();
         let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .configure(crate::routes::configure)
+                .split_for_parts();
+            app.app_data(state.clone())
                 .app_data(web::PayloadConfig::new(max_body))
                 .wrap(from_fn(telemetry::request_context))
-                .configure(crate::routes::configure)
-                .default_service(web::to(not_found))
+                .default_service(web::to(crate::routes::fallback))
         })
         .listen(listener)?;
         if settings.workers > 0 {
@@ -247,8 +250,4 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found())
 }

@@ -87,13 +87,18 @@ pub struct Principal {
 
 impl Principal {
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.scopes.contains(scope.as_str()) {
+        self.require_named(scope.as_str())
+    }
+
+    /// `forbidden` unless the token carries `scope`.
+    pub fn require_named(&self, scope: &str) -> Result<(), ApiError> {
+        if self.scopes.contains(scope) {
             return Ok(());
         }
         Err(ApiError::with_detail(
             ErrorCode::Forbidden,
-            format!("Token tidak memiliki scope '{}'", scope.as_str()),
-            format!("The token lacks the scope '{}'", scope.as_str()),
+            format!("Token tidak memiliki scope '{scope}'"),
+            format!("The token lacks the scope '{scope}'"),
         ))
     }
 
@@ -247,12 +252,15 @@ impl FromRequest for Principal {
     type Error = ApiError;
     type Future = Ready<Result<Principal, ApiError>>;
 
+    /// The principal the route's authorization found, or the request's token verified now.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let checked = req.extensions().get::<Principal>().cloned();
+        ready(checked.map_or_else(|| authenticate(req), Ok))
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
+/// Verifies the request's bearer token: `unauthorized` when it is missing or not valid.
+pub fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;

@@ -1,7 +1,7 @@
 //! `POST /api/v1/bkn/updates`: BKN pushes profile and status events.
 
 use super::write_reply;
-use crate::auth::{Principal, Scope};
+use crate::auth::Principal;
 use crate::db;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{ApiJson, IdempotencyKey};
@@ -9,6 +9,7 @@ use crate::i18n::{L10n, Lang};
 use crate::service::bkn::{self as svc, EventOutcome, MAX_EVENTS};
 use crate::service::idempotency::{self, Fingerprint, Reply};
 use crate::startup::AppState;
+use actix_web::{get, post};
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -37,10 +38,11 @@ pub struct UpdatesOut {
 }
 
 /// Apply a batch of BKN events: each atomically, in order, on its own.
-#[utoipa::path(post, path = "/api/v1/bkn/updates", tag = "bkn", request_body = UpdatesIn,
+#[utoipa::path(operation_id = "pushBknUpdates", tag = "bkn", request_body = UpdatesIn,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = UpdatesOut), (status = 400, body = Problem), (status = 413, body = Problem)),
     security(("bearer" = ["bkn:push"])))]
+#[post("/bkn/updates")]
 pub async fn updates(
     state: web::Data<AppState>,
     who: Principal,
@@ -48,7 +50,6 @@ pub async fn updates(
     lang: Lang,
     body: ApiJson<UpdatesIn>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::BknPush)?;
     let fp = Fingerprint::new(&who.sub, key.0, "POST /api/v1/bkn/updates", &body.value);
     let events = body.body.events;
     if events.len() > MAX_EVENTS {
@@ -109,16 +110,15 @@ pub struct ReconciliationOut {
 }
 
 /// What was received from BKN on a day, and a digest of what was applied.
-#[utoipa::path(get, path = "/api/v1/bkn/reconciliation", tag = "bkn",
+#[utoipa::path(operation_id = "getBknReconciliation", tag = "bkn",
     params(("date" = chrono::NaiveDate, Query, description = "YYYY-MM-DD in the configured zone")),
     responses((status = 200, body = ReconciliationOut), (status = 400, body = Problem)),
     security(("bearer" = ["bkn:push"])))]
+#[get("/bkn/reconciliation")]
 pub async fn reconciliation(
     state: web::Data<AppState>,
-    who: Principal,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::BknPush)?;
     let mut q = crate::extract::Query::new(&req);
     let date = q.date("date");
     let date = q.require("date", date);
@@ -160,11 +160,12 @@ pub async fn reconciliation(
 /// Import a whole BKN snapshot, streamed as NDJSON (one profile per line); the same as
 /// `asn-eligibility import`. Inserts, updates, or leaves alone each profile; reports
 /// rejected lines by number.
-#[utoipa::path(post, path = "/api/v1/bkn/snapshot", tag = "bkn",
+#[utoipa::path(operation_id = "importBknSnapshot", tag = "bkn",
     request_body(content = String, content_type = "application/x-ndjson",
                  description = "Lines of {nip, name, agency_code, agency_name, unit, rank, position, employment_type, status, status_since}"),
     responses((status = 200, body = crate::service::snapshot::ImportReport), (status = 415, body = Problem)),
     security(("bearer" = ["bkn:push"])))]
+#[post("/bkn/snapshot")]
 pub async fn snapshot(
     state: web::Data<AppState>,
     who: Principal,
@@ -173,7 +174,6 @@ pub async fn snapshot(
 ) -> Result<HttpResponse, ApiError> {
     use crate::service::snapshot::{import_ndjson, ChannelReader, Importer};
     use futures_util::StreamExt;
-    who.require(Scope::BknPush)?;
     let ct = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)

@@ -1,12 +1,12 @@
 //! `GET /api/v1/blocks`: BKN blocks, by person or agency.
 
 use super::{parse_nip, reply};
-use crate::auth::{Principal, Scope};
 use crate::db::{self, blocks::BlockRow};
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::service::bkn::BlockScope;
 use crate::startup::AppState;
+use actix_web::get;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -59,17 +59,13 @@ pub struct BlockPage {
 }
 
 /// BKN blocks. `nip=` lists the blocks on that person and on their agency.
-#[utoipa::path(get, path = "/api/v1/blocks", tag = "registry",
+#[utoipa::path(operation_id = "listBlocks", tag = "registry",
     params(("nip" = Option<String>, Query), ("agency_code" = Option<String>, Query), ("active" = Option<bool>, Query),
            ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = BlockPage), (status = 400, body = crate::error::Problem)),
     security(("bearer" = ["registry:read"])))]
-pub async fn list(
-    state: web::Data<AppState>,
-    who: Principal,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::RegistryRead)?;
+#[get("/blocks")]
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut q = Query::new(&req);
     let nip = q.string("nip").map(|n| parse_nip(&n)).transpose()?;
     let mut filter = db::blocks::ListFilter {

@@ -1,7 +1,7 @@
 //! Eligibility checks, single and batch, and decisions read back.
 
 use super::{parse_nip, reply, write_reply};
-use crate::auth::{Principal, Scope};
+use crate::auth::Principal;
 use crate::db;
 use crate::domain::eligibility::{Outcome, ReasonCode};
 use crate::domain::nip::Nip;
@@ -12,6 +12,7 @@ use crate::i18n::{L10n, Lang};
 use crate::service::eligibility::{self as svc, DecisionRecord, Replay};
 use crate::service::idempotency::{run_write, Fingerprint, Reply};
 use crate::startup::AppState;
+use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -119,12 +120,13 @@ pub struct BatchOut {
 }
 
 /// Is this ASN eligible for a purpose on a day?
-#[utoipa::path(get, path = "/api/v1/asn/{nip}/eligibility", tag = "eligibility",
+#[utoipa::path(operation_id = "checkEligibility", tag = "eligibility",
     params(("nip" = String, Path), ("purpose" = Purpose, Query), ("as_of" = Option<NaiveDate>, Query, description = "Default today in the configured zone"),
            ("as_known_at" = Option<DateTime<Utc>>, Query, description = "Answer from the registry as it stood at this instant (RFC 3339)")),
     responses((status = 200, body = DecisionOut), (status = 400, body = Problem),
                (status = 404, body = Problem, description = "asn_not_found: a well-formed NIP the registry does not know")),
     security(("bearer" = ["eligibility:read"])))]
+#[get("/asn/{nip}/eligibility")]
 pub async fn check(
     state: web::Data<AppState>,
     who: Principal,
@@ -132,7 +134,6 @@ pub async fn check(
     nip: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::EligibilityRead)?;
     let nip = parse_nip(&nip)?;
     let mut q = Query::new(&req);
     let purpose = q.parsed::<Purpose>("purpose");
@@ -144,26 +145,27 @@ pub async fn check(
     let purpose = purpose.expect("checked above");
     let (st, actor) = (state.clone(), who.audit_actor());
     let decided = db::run(&state.pool, move |c| {
-        let check = st.check(purpose, as_of, as_known_at, &actor, now);
-        svc::evaluate_many(c, &check, vec![Ok(nip)])
+        let asked = st.check(purpose, as_of, as_known_at, &actor, now);
+        svc::evaluate_many(c, &asked, vec![Ok(nip)])
     })
     .await?;
-    let decision = state
+    let made = state
         .decisions
         .store(decided, who.audit_actor(), now.naive_utc())
         .await?
         .pop()
         .expect("one result per NIP")?;
-    let (purpose, outcome) = (decision.purpose.as_str(), decision.outcome.as_str());
+    let (purpose, outcome) = (made.purpose.as_str(), made.outcome.as_str());
     state.metrics.decision(purpose, outcome);
-    Ok(reply(&render(&decision, lang)))
+    Ok(reply(&render(&made, lang)))
 }
 
 /// Check up to 1000 NIPs for one purpose; a bad or unknown NIP is an error item.
-#[utoipa::path(post, path = "/api/v1/eligibility/batch", tag = "eligibility", request_body = BatchIn,
+#[utoipa::path(operation_id = "checkEligibilityBatch", tag = "eligibility", request_body = BatchIn,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = BatchOut), (status = 400, body = Problem)),
     security(("bearer" = ["eligibility:read"])))]
+#[post("/eligibility/batch")]
 pub async fn batch(
     state: web::Data<AppState>,
     who: Principal,
@@ -171,7 +173,6 @@ pub async fn batch(
     lang: Lang,
     body: ApiJson<BatchIn>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::EligibilityRead)?;
     let fp = Fingerprint::new(
         &who.sub,
         key.0,
@@ -204,8 +205,8 @@ pub async fn batch(
     let reply = db::run(&state.pool, move |c| {
         run_write(c, fp.as_ref(), &actor, now.naive_utc(), &watch, |c, j| {
             let nips: Vec<Result<Nip, ApiError>> = raw.iter().map(|n| parse_nip(n)).collect();
-            let check = st.check(purpose, as_of, as_known_at, &actor, now);
-            let results = svc::evaluate_many(c, &check, nips)?
+            let asked = st.check(purpose, as_of, as_known_at, &actor, now);
+            let results = svc::evaluate_many(c, &asked, nips)?
                 .store(c, j)?
                 .into_iter()
                 .zip(&raw)
@@ -232,17 +233,16 @@ pub async fn batch(
 }
 
 /// A decision as it was given.
-#[utoipa::path(get, path = "/api/v1/eligibility/decisions/{decision_id}", tag = "eligibility",
+#[utoipa::path(operation_id = "getDecision", tag = "eligibility",
     params(("decision_id" = String, Path)),
     responses((status = 200, body = DecisionOut), (status = 404, body = Problem)),
     security(("bearer" = ["eligibility:read"])))]
+#[get("/eligibility/decisions/{decision_id}")]
 pub async fn decision(
     state: web::Data<AppState>,
-    who: Principal,
     lang: Lang,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::EligibilityRead)?;
     let id = id.into_inner();
     let found = db::run(&state.pool, move |c| svc::find(c, &id)).await?;
     let d = found.ok_or_else(|| {
@@ -257,16 +257,15 @@ pub async fn decision(
 
 /// Evaluate a stored decision again: with the registry and the policy of then (which must
 /// give the same answer), with today's registry, and with today's policy.
-#[utoipa::path(post, path = "/api/v1/eligibility/decisions/{decision_id}/replay", tag = "eligibility",
+#[utoipa::path(operation_id = "replayDecision", tag = "eligibility",
     params(("decision_id" = String, Path)),
     responses((status = 200, body = Replay), (status = 404, body = Problem)),
     security(("bearer" = ["eligibility:read"])))]
+#[post("/eligibility/decisions/{decision_id}/replay")]
 pub async fn replay(
     state: web::Data<AppState>,
-    who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::EligibilityRead)?;
     let (id, st) = (id.into_inner(), state.clone());
     let found = db::run(&state.pool, move |c| {
         svc::replay(c, &id, &st.policy, st.clock.now(), st.tz)

@@ -1,17 +1,17 @@
 //! Operations endpoints (no token) and the catalogue.
 
 use super::reply;
-use crate::auth::Principal;
 use crate::db;
 use crate::domain::policy::{EffectiveDateRule, IssuerDef, PurposeRule, SanctionTypeDef};
 use crate::domain::{AsnStatus, Purpose};
 use crate::error::ApiError;
 use crate::startup::AppState;
+use actix_web::get;
 use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -19,14 +19,16 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(operation_id = "getLiveness", tag = "operations", responses((status = 200, body = Health)))]
+#[get("/health/live")]
 pub async fn live() -> HttpResponse {
     reply(&Health { status: "ok" })
 }
 
 /// The database answers.
-#[utoipa::path(get, path = "/health/ready", tag = "operations",
+#[utoipa::path(operation_id = "getReadiness", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = crate::error::Problem)))]
+#[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     db::run(&state.pool, |c| {
         c.batch_execute("SELECT 1")
@@ -39,8 +41,9 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 /// Prometheus text exposition: requests by route and status with latency histograms,
 /// decisions by purpose and outcome, pool connections in use / idle / waited for, job runs
 /// by outcome, webhook attempts and deliveries by state.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(operation_id = "getMetrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain")))]
+#[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let deliveries = db::run(&state.pool, |c| Ok(db::webhooks::count_by_status(c)?))
         .await
@@ -52,15 +55,17 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 }
 
 /// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI 3.1 document")))]
+#[utoipa::path(operation_id = "getOpenApiDocument", tag = "operations", responses((status = 200, description = "OpenAPI 3.1 document")))]
+#[get("/openapi.json")]
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
+    HttpResponse::Ok().json(crate::openapi::api())
 }
 
 /// The public keys that verify eligibility receipts (the signing key first, then retired
 /// ones kept for receipts they signed).
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "operations",
+#[utoipa::path(operation_id = "getJwks", tag = "operations",
     responses((status = 200, description = "JWK Set (RFC 7517)", content_type = "application/jwk-set+json")))]
+#[get("/.well-known/jwks.json")]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/jwk-set+json")
@@ -81,10 +86,11 @@ pub struct CatalogueOut {
 }
 
 /// Sanction types, purposes and the eligibility policy in force.
-#[utoipa::path(get, path = "/api/v1/catalogue", tag = "catalogue",
+#[utoipa::path(operation_id = "getCatalogue", tag = "catalogue",
     responses((status = 200, body = CatalogueOut), (status = 401, body = crate::error::Problem)),
     security(("bearer" = [])))]
-pub async fn catalogue(state: web::Data<AppState>, _who: Principal) -> HttpResponse {
+#[get("/catalogue")]
+pub async fn catalogue(state: web::Data<AppState>) -> HttpResponse {
     let doc = &state.policy.doc;
     reply(&CatalogueOut {
         policy_version: doc.version.clone(),

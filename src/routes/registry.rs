@@ -1,13 +1,13 @@
 //! `/api/v1/asn/{nip}`: the profile and the track record (rekam jejak).
 
 use super::{blocks::BlockOut, parse_nip, reply, sanctions::SanctionOut};
-use crate::auth::{Principal, Scope};
 use crate::db::{self, asn::AsnRow, history};
 use crate::domain::{AsnStatus, EmploymentType};
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::service::eligibility::asn_not_found;
 use crate::startup::AppState;
+use actix_web::get;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -103,16 +103,15 @@ pub struct TrackRecord {
 }
 
 /// An ASN's profile.
-#[utoipa::path(get, path = "/api/v1/asn/{nip}", tag = "registry", params(("nip" = String, Path)),
+#[utoipa::path(operation_id = "getProfile", tag = "registry", params(("nip" = String, Path)),
     responses((status = 200, body = AsnOut), (status = 400, body = crate::error::Problem),
                (status = 404, body = crate::error::Problem, description = "asn_not_found")),
     security(("bearer" = ["registry:read"])))]
+#[get("/asn/{nip}")]
 pub async fn profile(
     state: web::Data<AppState>,
-    who: Principal,
     nip: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::RegistryRead)?;
     let nip = parse_nip(&nip)?;
     let key = nip.as_str().to_string();
     let row = db::run(&state.pool, move |c| Ok(db::asn::find(c, &key)?)).await?;
@@ -121,19 +120,18 @@ pub async fn profile(
 }
 
 /// The track record: profile, every sanction and the timeline of events.
-#[utoipa::path(get, path = "/api/v1/asn/{nip}/track-record", tag = "registry",
+#[utoipa::path(operation_id = "getTrackRecord", tag = "registry",
     params(("nip" = String, Path), ("as_of" = Option<NaiveDate>, Query, description = "Derive statuses for this day (default today)"),
            ("as_known_at" = Option<DateTime<Utc>>, Query, description = "Show the record as the registry knew it at this instant (RFC 3339)")),
     responses((status = 200, body = TrackRecord), (status = 400, body = crate::error::Problem),
                (status = 404, body = crate::error::Problem, description = "asn_not_found")),
     security(("bearer" = ["registry:read"])))]
+#[get("/asn/{nip}/track-record")]
 pub async fn track_record(
     state: web::Data<AppState>,
-    who: Principal,
     nip: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::RegistryRead)?;
     let nip = parse_nip(&nip)?;
     let mut q = Query::new(&req);
     let as_of = q.date("as_of").unwrap_or_else(|| state.today());
@@ -143,28 +141,28 @@ pub async fn track_record(
     let found = db::run(&state.pool, move |c| {
         match as_known_at.map(|t| t.naive_utc()) {
             None => {
-                let Some(profile) = db::asn::find(c, &key)? else {
+                let Some(found) = db::asn::find(c, &key)? else {
                     return Ok(None);
                 };
                 let sanctions = db::sanctions::for_nips(c, &[key.as_str()])?;
                 let events = db::events::for_nip(c, &key)?;
-                let agencies: Vec<&str> = profile.agency_code.as_deref().into_iter().collect();
+                let agencies: Vec<&str> = found.agency_code.as_deref().into_iter().collect();
                 let blocks = db::blocks::affecting(c, &[key.as_str()], &agencies)?;
-                Ok(Some((profile, sanctions, events, blocks)))
+                Ok(Some((found, sanctions, events, blocks)))
             }
             Some(t) => {
-                let Some(profile) = history::asn_at(c, &key, t)? else {
+                let Some(found) = history::asn_at(c, &key, t)? else {
                     return Ok(None);
                 };
                 let sanctions = history::sanctions_at(c, &key, t)?;
                 let events = history::events_until(c, &key, t)?;
-                let blocks = history::blocks_at(c, &key, profile.agency_code.as_deref(), t)?;
-                Ok(Some((profile, sanctions, events, blocks)))
+                let blocks = history::blocks_at(c, &key, found.agency_code.as_deref(), t)?;
+                Ok(Some((found, sanctions, events, blocks)))
             }
         }
     })
     .await?;
-    let (profile, sanctions, events, blocks) = found.ok_or_else(|| asn_not_found(nip.as_str()))?;
+    let (person, sanctions, events, blocks) = found.ok_or_else(|| asn_not_found(nip.as_str()))?;
     let mut timeline: Vec<TimelineEvent> = events
         .into_iter()
         .map(|e| TimelineEvent {
@@ -182,7 +180,7 @@ pub async fn track_record(
     Ok(reply(&TrackRecord {
         as_of,
         as_known_at,
-        profile: AsnOut::from(&profile),
+        profile: AsnOut::from(&person),
         sanctions: sanctions
             .iter()
             .map(|s| SanctionOut::from_row(s, as_of))

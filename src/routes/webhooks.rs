@@ -3,7 +3,7 @@
 
 use super::{page, reply};
 use crate::audit::Entry;
-use crate::auth::{Principal, Scope};
+use crate::auth::Principal;
 use crate::db::outbox::ChangeRow;
 use crate::db::webhooks::{self as store, DeliveryRow, SubscriptionRow};
 use crate::db::{self, audit};
@@ -12,6 +12,7 @@ use crate::extract::{ApiJson, Query};
 use crate::i18n::L10n;
 use crate::service::outbox::EVENT_TYPES;
 use crate::startup::AppState;
+use actix_web::{delete, get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -82,16 +83,16 @@ fn validate(input: &SubscriptionIn, state: &AppState) -> Result<(), ApiError> {
 }
 
 /// Subscribe a URL to event types. The response carries the signing secret, once.
-#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = SubscriptionIn,
+#[utoipa::path(operation_id = "createSubscription", tag = "webhooks", request_body = SubscriptionIn,
     responses((status = 201, body = SubscriptionOut), (status = 400, body = crate::error::Problem),
               (status = 403, body = crate::error::Problem)),
     security(("bearer" = ["webhooks:manage"])))]
+#[post("/webhooks")]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
     body: ApiJson<SubscriptionIn>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::WebhooksManage)?;
     let input = body.body;
     validate(&input, &state)?;
     let mut types = input.event_types;
@@ -130,16 +131,12 @@ pub async fn create(
 }
 
 /// Subscriptions (without their secrets).
-#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
+#[utoipa::path(operation_id = "listSubscriptions", tag = "webhooks",
     params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = SubscriptionPage)),
     security(("bearer" = ["webhooks:manage"])))]
-pub async fn list(
-    state: web::Data<AppState>,
-    who: Principal,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::WebhooksManage)?;
+#[get("/webhooks")]
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut q = Query::new(&req);
     let (limit, cursor) = (q.limit(), q.string("cursor"));
     q.finish()?;
@@ -158,16 +155,16 @@ pub async fn list(
 }
 
 /// Unsubscribe: nothing more is delivered, pending deliveries are cancelled.
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(operation_id = "deleteSubscription", tag = "webhooks",
     params(("id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = crate::error::Problem)),
     security(("bearer" = ["webhooks:manage"])))]
+#[delete("/webhooks/{id}")]
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::WebhooksManage)?;
     let id = path.into_inner();
     let (actor, now) = (who.audit_actor(), state.clock.now_naive());
     db::run(&state.pool, move |c| {
@@ -230,19 +227,18 @@ pub struct DeliveryPage {
 const STATUSES: [&str; 4] = ["pending", "delivered", "failed", "cancelled"];
 
 /// A subscription's deliveries, oldest first, optionally in one status.
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",
+#[utoipa::path(operation_id = "listDeliveries", tag = "webhooks",
     params(("id" = String, Path), ("status" = Option<String>, Query, description = "pending, delivered, failed or cancelled"),
            ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = DeliveryPage), (status = 400, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem)),
     security(("bearer" = ["webhooks:manage"])))]
+#[get("/webhooks/{id}/deliveries")]
 pub async fn deliveries(
     state: web::Data<AppState>,
-    who: Principal,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::WebhooksManage)?;
     let id = path.into_inner();
     let mut q = Query::new(&req);
     let status = q.string("status");
@@ -275,17 +271,17 @@ pub async fn deliveries(
 }
 
 /// Send a failed delivery once more, now. `409 invalid_transition` unless it is `failed`.
-#[utoipa::path(post, path = "/api/v1/webhooks/deliveries/{id}/retry", tag = "webhooks",
+#[utoipa::path(operation_id = "retryDelivery", tag = "webhooks",
     params(("id" = String, Path)),
     responses((status = 202, body = DeliveryOut), (status = 404, body = crate::error::Problem),
               (status = 409, body = crate::error::Problem)),
     security(("bearer" = ["webhooks:manage"])))]
+#[post("/webhooks/deliveries/{id}/retry")]
 pub async fn retry(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::WebhooksManage)?;
     let id = path.into_inner();
     let (actor, now) = (who.audit_actor(), state.clock.now_naive());
     let row = db::run(&state.pool, move |c| {
@@ -354,18 +350,17 @@ pub struct ChangePage {
 }
 
 /// Every event subscribers can hear of, in commit order, after a cursor.
-#[utoipa::path(get, path = "/api/v1/changes", tag = "webhooks",
+#[utoipa::path(operation_id = "listChanges", tag = "webhooks",
     params(("after" = Option<String>, Query, description = "The cursor of the last change seen; from the start when absent"),
            ("type" = Option<String>, Query, description = "Only these event types, comma-separated"),
            ("nip" = Option<String>, Query), ("limit" = Option<u32>, Query)),
     responses((status = 200, body = ChangePage), (status = 400, body = crate::error::Problem)),
     security(("bearer" = ["registry:read"])))]
+#[get("/changes")]
 pub async fn changes(
     state: web::Data<AppState>,
-    who: Principal,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Scope::RegistryRead)?;
     let mut q = Query::new(&req);
     let after = q.parsed::<u64>("after").unwrap_or(0) as i64;
     let nip = q
