@@ -182,6 +182,14 @@ impl Modify for Contract {
                 if reads_input {
                     add("400", problem("invalid_nip, validation_failed (with `errors` naming each field) or malformed_json"));
                 }
+                let idempotent = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.name == "Idempotency-Key");
+                if idempotent {
+                    add("422", problem("idempotency_key_reused: this Idempotency-Key came before with another request"));
+                }
                 if op.request_body.is_some() {
                     add("413", problem("payload_too_large"));
                     add("415", problem("unsupported_media_type"));

@@ -72,7 +72,7 @@ pub struct SanctionIn {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DecisionOut {
+pub struct DecreeOut {
     pub number: String,
     pub date: NaiveDate,
     pub received_date: Option<NaiveDate>,
@@ -92,7 +92,7 @@ pub struct SanctionOut {
     pub level: Option<Level>,
     /// Derived for today (or the requested `as_of`) in the configured zone.
     pub status: SanctionStatus,
-    pub decision: DecisionOut,
+    pub decision: DecreeOut,
     pub violation: Option<Violation>,
     pub effective_from: NaiveDate,
     pub effective_until: Option<NaiveDate>,
@@ -129,7 +129,7 @@ impl SanctionOut {
             kind: r.kind.parse().unwrap_or(Kind::Disciplinary),
             level: r.level.as_deref().and_then(|l| l.parse().ok()),
             status: svc::status_on(r, day),
-            decision: DecisionOut {
+            decision: DecreeOut {
                 number: r.decision_number.clone(),
                 date: r.decision_date,
                 received_date: r.received_date,

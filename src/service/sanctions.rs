@@ -220,7 +220,7 @@ fn invalid_transition(action: &str, status: SanctionStatus) -> ApiError {
         format!("Hukuman berstatus '{status}' tidak dapat di-{action}"),
         format!("A sanction with status '{status}' cannot be {action}ed"),
     )
-    .extra("status", json!(status))
+    .extra("current_status", json!(status))
 }
 
 /// Ends a scheduled or active sanction early, on `on`.

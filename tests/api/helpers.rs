@@ -214,12 +214,25 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Sends a request; the response is checked against the committed OpenAPI document
+    /// (see `contract.rs`), and a response outside it fails the test.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
-        let res = req.send().await.expect("request sent");
+        let request = req.build().expect("a request");
+        let (method, path) = (
+            request.method().to_string(),
+            request.url().path().to_string(),
+        );
+        let res = self.client.execute(request).await.expect("request sent");
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        if let Err(e) = crate::contract::check(&method, &path, status, content_type, &body) {
+            panic!("contract: {e}");
+        }
         Resp {
             status,
             headers,
@@ -396,6 +409,10 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.stop();
+        eprintln!(
+            "contract: {} responses validated against openapi/openapi.json so far",
+            crate::contract::VALIDATED.load(std::sync::atomic::Ordering::Relaxed)
+        );
         if !std::thread::panicking() && !self.tampered.load(std::sync::atomic::Ordering::SeqCst) {
             let v = asn_eligibility::audit::verify(&mut self.conn()).expect("audit walk");
             assert!(

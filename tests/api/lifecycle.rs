@@ -59,7 +59,11 @@ both!(an_upheld_appeal_returns_to_the_dated_status, |app| {
         )
         .await;
     assert_eq!(
-        (again.status, again.code(), again.body["status"].as_str()),
+        (
+            again.status,
+            again.code(),
+            again.body["current_status"].as_str()
+        ),
         (409, "invalid_transition", Some("under_appeal"))
     );
     let lift = app
@@ -93,7 +97,7 @@ both!(an_upheld_appeal_returns_to_the_dated_status, |app| {
         )
         .await;
     assert_eq!(
-        (twice.status, twice.body["status"].as_str()),
+        (twice.status, twice.body["current_status"].as_str()),
         (409, Some("active"))
     );
     let expired = app
@@ -109,7 +113,7 @@ both!(an_upheld_appeal_returns_to_the_dated_status, |app| {
         )
         .await;
     assert_eq!(
-        (r.status, r.body["status"].as_str()),
+        (r.status, r.body["current_status"].as_str()),
         (409, Some("expired"))
     );
 });
@@ -189,7 +193,7 @@ both!(
         let annul = app.post(&format!("/api/v1/sanctions/{}/annul", old["id"].as_str().unwrap()),
         &json!({"reference": {"number": "X", "date": "2026-11-22", "issuer": "Court"}, "reason": "r"})).await;
         assert_eq!(
-            (annul.status, annul.body["status"].as_str()),
+            (annul.status, annul.body["current_status"].as_str()),
             (409, Some("superseded"))
         );
     }

@@ -1,5 +1,6 @@
 //! One integration-test binary: the real server, the real database, both backends.
 
+mod contract;
 mod helpers;
 
 mod auth;

@@ -232,7 +232,11 @@ both!(lift_ends_early_and_refuses_illegal_moves, |app| {
         .post(&format!("/api/v1/sanctions/{id}/lift"), &lift)
         .await;
     assert_eq!(
-        (again.status, again.code(), again.body["status"].as_str()),
+        (
+            again.status,
+            again.code(),
+            again.body["current_status"].as_str()
+        ),
         (409, "invalid_transition", Some("lifted"))
     );
     let expired = app
@@ -248,7 +252,7 @@ both!(lift_ends_early_and_refuses_illegal_moves, |app| {
         )
         .await;
     assert_eq!(
-        (r.status, r.body["status"].as_str()),
+        (r.status, r.body["current_status"].as_str()),
         (409, Some("expired"))
     );
     let mut future = lift.clone();
