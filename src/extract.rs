@@ -117,11 +117,24 @@ impl Query {
             .filter(|s| !s.is_empty())
     }
 
+    /// A typed parameter's text: given but empty is an error (`?since=` is no instant), not
+    /// the same as absent.
+    fn typed(&mut self, name: &str) -> Option<String> {
+        let value = self.string(name);
+        if value.is_none() && self.values.contains_key(name) {
+            self.errors.push(FieldError::new(
+                name,
+                L10n::new("tidak boleh kosong", "must not be empty"),
+            ));
+        }
+        value
+    }
+
     pub fn parsed<T: FromStr>(&mut self, name: &str) -> Option<T>
     where
         T::Err: std::fmt::Display,
     {
-        let raw = self.string(name)?;
+        let raw = self.typed(name)?;
         match raw.parse::<T>() {
             Ok(v) => Some(v),
             Err(e) => {
@@ -133,7 +146,7 @@ impl Query {
     }
 
     pub fn date(&mut self, name: &str) -> Option<NaiveDate> {
-        let raw = self.string(name)?;
+        let raw = self.typed(name)?;
         match iso_date(&raw) {
             Some(d) => Some(d),
             None => {
@@ -151,7 +164,7 @@ impl Query {
 
     /// An RFC 3339 instant (`2024-03-15T00:00:00Z`; an offset's `+` must be sent as `%2B`).
     pub fn instant(&mut self, name: &str) -> Option<DateTime<Utc>> {
-        let raw = self.string(name)?;
+        let raw = self.typed(name)?;
         match DateTime::parse_from_rfc3339(&raw) {
             Ok(t) => Some(t.with_timezone(&Utc)),
             Err(_) => {
@@ -181,7 +194,8 @@ impl Query {
     }
 
     pub fn require<T>(&mut self, name: &str, v: Option<T>) -> Option<T> {
-        if v.is_none() && self.string(name).is_none() {
+        let named = self.errors.iter().any(|e| e.field == name);
+        if v.is_none() && self.string(name).is_none() && !named {
             self.errors.push(FieldError::new(
                 name,
                 L10n::new("wajib diisi", "is required"),

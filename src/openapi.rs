@@ -20,7 +20,7 @@ use utoipa_actix_web::AppExt;
 #[openapi(
     info(title = "asn-eligibility", version = "1",
          description = "Sanction track records (rekam jejak) and eligibility checks for Indonesian civil servants (ASN). Errors are RFC 9457 problem+json with a stable `code`."),
-    components(schemas(crate::error::Problem, crate::error::ErrorCode, crate::service::bkn::ProfileData, crate::service::bkn::StatusData)),
+    components(schemas(crate::error::Problem, crate::error::ErrorCode, crate::service::bkn::ProfileData, crate::service::bkn::StatusData, crate::service::snapshot::SnapshotLine)),
     tags((name = "sanctions"), (name = "registry"), (name = "eligibility"), (name = "bkn"), (name = "jobs"), (name = "audit"), (name = "webhooks"), (name = "catalogue"), (name = "operations"))
 )]
 struct ApiDoc;

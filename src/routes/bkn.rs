@@ -161,9 +161,9 @@ pub async fn reconciliation(
 /// `asn-eligibility import`. Inserts, updates, or leaves alone each profile; reports
 /// rejected lines by number.
 #[utoipa::path(operation_id = "importBknSnapshot", tag = "bkn",
-    request_body(content = String, content_type = "application/x-ndjson",
-                 description = "Lines of {nip, name, agency_code, agency_name, unit, rank, position, employment_type, status, status_since}"),
-    responses((status = 200, body = crate::service::snapshot::ImportReport), (status = 415, body = Problem)),
+    request_body(content = Vec<Object>, content_type = "application/x-ndjson",
+                 description = "NDJSON: one JSON value per line, each meant to be a SnapshotLine {nip, status, name, agency_code, agency_name, unit, rank, position, employment_type, status_since}. Any line is accepted into the import: a bad one is rejected in the report by its number, never the request"),
+    responses((status = 200, body = crate::service::snapshot::ImportReport, description = "The import's report; see SnapshotLine for a line's fields"), (status = 415, body = Problem)),
     security(("bearer" = ["bkn:push"])))]
 #[post("/bkn/snapshot")]
 pub async fn snapshot(

@@ -362,7 +362,16 @@ pub async fn changes(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let mut q = Query::new(&req);
-    let after = q.parsed::<u64>("after").unwrap_or(0) as i64;
+    // A cursor: given empty, it is the start of the feed (a client passing on a `null`).
+    let after = match q.string("after").map(|a| a.parse::<u64>()) {
+        None => 0,
+        Some(Ok(n)) => n as i64,
+        Some(Err(e)) => {
+            q.errors
+                .push(FieldError::new("after", L10n::same(e.to_string())));
+            0
+        }
+    };
     let nip = q
         .string("nip")
         .map(|n| super::parse_nip(&n))

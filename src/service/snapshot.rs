@@ -42,7 +42,7 @@ impl Format {
 
 /// One line of a snapshot. Columns (CSV header names) are these field names; only `nip`
 /// and `status` are required.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotLine {
     pub nip: String,

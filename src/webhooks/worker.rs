@@ -54,27 +54,52 @@ impl Worker {
         })
     }
 
-    /// Runs forever on the current (actix) runtime; a failing round is logged and retried.
+    /// Runs forever on the current (actix) runtime, a round every poll interval (at once
+    /// again while busy); a failing round is logged and retried.
     pub fn spawn(self) {
         actix_web::rt::spawn(async move {
+            let mut busy = false;
             loop {
-                match self.round().await {
-                    Ok(busy) if busy => continue,
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "webhook delivery round failed"),
+                if !busy {
+                    actix_web::rt::time::sleep(self.settings.poll_interval).await;
                 }
-                actix_web::rt::time::sleep(self.settings.poll_interval).await;
+                busy = match self.round().await {
+                    Ok(more) => more,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "webhook delivery round failed");
+                        false
+                    }
+                };
             }
         });
     }
 
+    /// Rounds until nothing is waiting that is due now: every new change fanned out, every
+    /// due delivery attempted (and a retry due at once attempted again). Returns the number
+    /// of attempts made.
+    pub async fn drain(&self) -> Result<usize, ApiError> {
+        let mut attempts = 0;
+        loop {
+            let (more, sent) = self.counted_round().await?;
+            attempts += sent;
+            if !more && sent == 0 {
+                return Ok(attempts);
+            }
+        }
+    }
+
     /// One round: fan out, then claim and send one batch. `true` when there may be more.
     pub async fn round(&self) -> Result<bool, ApiError> {
+        Ok(self.counted_round().await?.0)
+    }
+
+    /// A round, and how many attempts it made.
+    async fn counted_round(&self) -> Result<(bool, usize), ApiError> {
         let now = self.clock.now_naive();
         let (undispatched, due) =
             db::run(&self.pool, move |c| Ok(store::work_waiting(c, now)?)).await?;
         if !undispatched && !due {
-            return Ok(false);
+            return Ok((false, 0));
         }
         let dispatched = if undispatched {
             db::run(&self.pool, move |c| {
@@ -85,7 +110,7 @@ impl Worker {
             Some(0)
         };
         if !due && dispatched.unwrap_or(0) == 0 {
-            return Ok(false);
+            return Ok((false, 0));
         }
         let lease = TimeDelta::from_std(self.settings.timeout + Duration::from_secs(30))
             .unwrap_or(TimeDelta::minutes(1));
@@ -108,7 +133,10 @@ impl Worker {
             })
         })
         .await?;
-        Ok(n == CLAIM || dispatched == Some(DISPATCH as usize))
+        Ok((
+            n == CLAIM || dispatched == Some(DISPATCH as usize),
+            n as usize,
+        ))
     }
 
     /// Sends one delivery and says what happened.

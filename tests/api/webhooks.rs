@@ -259,13 +259,15 @@ both!(
 );
 
 /// The same database served by an instance that retries at once (on a clock that does not
-/// move, only a receiver's Retry-After can hold a delivery back).
+/// move, only a receiver's Retry-After can hold a delivery back); its own worker idles, the
+/// test drains.
 async fn impatient(app: TestApp, now: &str, retries: usize) -> (TestApp, TestApp) {
     let mut app = app;
     app.stop();
     let fast = app
         .sibling(now, |s| {
-            s.webhooks.retry_schedule = vec![Duration::ZERO; retries]
+            s.webhooks.retry_schedule = vec![Duration::ZERO; retries];
+            idle_worker(s);
         })
         .await;
     (app, fast)
@@ -282,7 +284,9 @@ both!(
         fast.upsert_profile(NIP, "3315", "active").await;
         fast.record(&sanction(NIP, "800/2/2026", "PP94_R1", "2026-10-01"))
             .await;
-        let got = receiver.wait_for(2).await;
+        fast.drain_webhooks().await;
+        let got = receiver.got();
+        assert_eq!(got.len(), 2, "500, then 503 asking for a minute");
         assert_eq!(got[0].id, got[1].id, "one event, one webhook-id");
         let pending = wait_deliveries(&fast, &sub, "pending", 1).await;
         assert_eq!(pending[0]["attempts"], 2);
@@ -295,10 +299,13 @@ both!(
         // A minute later the third attempt goes through.
         let later = app
             .sibling("2026-11-23T03:01:00Z", |s| {
-                s.webhooks.retry_schedule = vec![Duration::ZERO; 3]
+                s.webhooks.retry_schedule = vec![Duration::ZERO; 3];
+                idle_worker(s);
             })
             .await;
-        let got = receiver.wait_for(3).await;
+        later.drain_webhooks().await;
+        let got = receiver.got();
+        assert_eq!(got.len(), 3);
         assert!(got[2].signed_with(&secret));
         let delivered = wait_deliveries(&later, &sub, "delivered", 1).await;
         assert_eq!(delivered[0]["attempts"], 3);
@@ -317,6 +324,7 @@ both!(
         fast.upsert_profile(NIP, "3315", "active").await;
         fast.record(&sanction(NIP, "800/3/2026", "PP94_R1", "2026-10-01"))
             .await;
+        fast.drain_webhooks().await;
         let failed = wait_deliveries(&fast, &sub, "failed", 1).await;
         assert_eq!(
             failed[0]["attempts"], 3,
@@ -335,7 +343,9 @@ both!(
             .await;
         assert_eq!(retried.status, 202, "{:?}", retried.body);
         assert_eq!(retried.body["status"], "pending");
-        let got = receiver.wait_for(4).await;
+        fast.drain_webhooks().await;
+        let got = receiver.got();
+        assert_eq!(got.len(), 4);
         assert!(got[3].signed_with(&secret));
         assert_eq!(got[3].id, got[0].id);
         wait_deliveries(&fast, &sub, "delivered", 1).await;
