@@ -119,7 +119,7 @@ impl Query {
 
     /// A typed parameter's text: given but empty is an error (`?since=` is no instant), not
     /// the same as absent.
-    fn typed(&mut self, name: &str) -> Option<String> {
+    pub fn typed(&mut self, name: &str) -> Option<String> {
         let value = self.string(name);
         if value.is_none() && self.values.contains_key(name) {
             self.errors.push(FieldError::new(

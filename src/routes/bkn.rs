@@ -19,9 +19,11 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatesIn {
-    /// Up to 5000 events `{event_id, nip, occurred_at, type, data}`, applied in order;
-    /// types `asn_upserted` and `status_changed`.
-    #[schema(value_type = Vec<Object>)]
+    /// Up to 5000 events `{event_id, nip, occurred_at, type, data}`, applied in order:
+    /// `asn_upserted` (data: ProfileData), `status_changed` (StatusData), `block_ordered`,
+    /// `block_released`. Any value is taken into the batch: one that is not a valid event
+    /// is `rejected` in its own result, never the batch.
+    #[schema(value_type = Vec<serde_json::Value>)]
     pub events: Vec<serde_json::Value>,
 }
 
@@ -161,7 +163,7 @@ pub async fn reconciliation(
 /// `asn-eligibility import`. Inserts, updates, or leaves alone each profile; reports
 /// rejected lines by number.
 #[utoipa::path(operation_id = "importBknSnapshot", tag = "bkn",
-    request_body(content = Vec<Object>, content_type = "application/x-ndjson",
+    request_body(content = serde_json::Value, content_type = "application/x-ndjson",
                  description = "NDJSON: one JSON value per line, each meant to be a SnapshotLine {nip, status, name, agency_code, agency_name, unit, rank, position, employment_type, status_since}. Any line is accepted into the import: a bad one is rejected in the report by its number, never the request"),
     responses((status = 200, body = crate::service::snapshot::ImportReport, description = "The import's report; see SnapshotLine for a line's fields"), (status = 415, body = Problem)),
     security(("bearer" = ["bkn:push"])))]

@@ -108,7 +108,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 #[get("/jobs/runs")]
 pub async fn runs(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut q = Query::new(&req);
-    let job = q.string("job");
+    let job = q.typed("job");
     if let Some(j) = &job {
         if Job::parse(j).is_none() {
             q.errors.push(crate::error::FieldError::new(

@@ -127,18 +127,6 @@ impl Receiver {
     pub fn got(&self) -> Vec<Got> {
         self.shared.got.lock().unwrap().clone()
     }
-
-    /// Waits (up to 10 s) until `n` requests have come, and returns them all.
-    pub async fn wait_for(&self, n: usize) -> Vec<Got> {
-        for _ in 0..400 {
-            let got = self.got();
-            if got.len() >= n {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("the receiver got {:?}, not {n} requests", self.got());
-    }
 }
 
 impl Drop for Receiver {

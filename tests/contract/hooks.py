@@ -1,4 +1,5 @@
-"""Schemathesis hooks: how to send the NDJSON snapshot body (one JSON value per line)."""
+"""Schemathesis hooks: how to send the NDJSON snapshot body: a list is one JSON value per
+line, anything else one line."""
 import json
 
 import schemathesis
