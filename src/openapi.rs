@@ -130,6 +130,34 @@ fn operations_mut(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = 
     .filter_map(|op| op.as_mut())
 }
 
+/// A NIP as the server takes it: 18 digits, surrounding white space aside (which digits
+/// make a valid date or appointment is for the server to say, `400 invalid_nip`).
+pub const NIP_PATTERN: &str = r"^\s*[0-9]{18}\s*$";
+/// A NIP filter: empty (or blank) is no filter.
+const NIP_FILTER_PATTERN: &str = r"^\s*([0-9]{18})?\s*$";
+
+/// Parameters as strict as the server reads them: every `nip` a NIP, every `limit` 1–500.
+fn strict_parameters(op: &mut Operation) {
+    for p in op.parameters.iter_mut().flatten() {
+        let schema = match p.name.as_str() {
+            "nip" => ObjectBuilder::new().schema_type(Type::String).pattern(Some(
+                if p.parameter_in == utoipa::openapi::path::ParameterIn::Path {
+                    NIP_PATTERN
+                } else {
+                    NIP_FILTER_PATTERN
+                },
+            )),
+            "limit" => ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(500))
+                .description(Some("1 to 500, default 50")),
+            _ => continue,
+        };
+        p.schema = Some(schema.into());
+    }
+}
+
 /// Completes every operation with the answers the framework and the middleware give.
 struct Contract;
 
@@ -156,6 +184,7 @@ impl Modify for Contract {
         for (path, item) in doc.paths.paths.iter_mut() {
             let api = path.starts_with("/api/v1");
             for op in operations_mut(item) {
+                strict_parameters(op);
                 let reads_input = op.request_body.is_some()
                     || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let responses = &mut op.responses.responses;

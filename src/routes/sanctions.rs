@@ -55,6 +55,7 @@ pub struct Document {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SanctionIn {
+    #[schema(pattern = r"^\s*[0-9]{18}\s*$")]
     pub nip: String,
     pub decision: DecisionIn,
     /// A code of the sanction catalogue, e.g. `PP94_S3`.
