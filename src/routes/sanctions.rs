@@ -24,7 +24,8 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionIn {
-    /// Decree number (nomor SK).
+    /// Decree number (nomor SK): 1-200 characters, not blank.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub number: String,
     pub date: NaiveDate,
     /// When the ASN received it; `effective_from` defaults from it.
@@ -47,8 +48,11 @@ pub struct Violation {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
+    /// An http(s) URL of at most 2000 characters.
+    #[schema(max_length = 2000, pattern = "^https?://")]
     pub url: String,
     /// SHA-256 of the document, 64 hex digits.
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub sha256: String,
 }
 
@@ -164,6 +168,8 @@ pub struct SanctionPage {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reference {
+    /// 1-200 characters, not blank.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub number: String,
     pub date: NaiveDate,
 }
@@ -181,9 +187,12 @@ pub struct LiftIn {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnnulReference {
+    /// 1-200 characters, not blank.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub number: String,
     pub date: NaiveDate,
-    /// e.g. `BPASN`, `Court`.
+    /// e.g. `BPASN`, `Court`: 1-100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub issuer: String,
 }
 
@@ -191,6 +200,8 @@ pub struct AnnulReference {
 #[serde(deny_unknown_fields)]
 pub struct AnnulIn {
     pub reference: AnnulReference,
+    /// 1-2000 characters, not blank.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub reason: String,
 }
 
@@ -206,9 +217,9 @@ pub struct ListParams {
     cursor: Option<String>,
 }
 
+/// A required text: not blank, at most `max` characters as sent (the document says the same).
 fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
-    let len = value.trim().chars().count();
-    if len == 0 || len > max {
+    if value.trim().is_empty() || value.chars().count() > max {
         errors.push(FieldError::new(
             field,
             L10n::new(
