@@ -52,6 +52,10 @@ pub struct Settings {
     /// Sanctions a job records per transaction.
     pub job_batch_size: i64,
     pub webhooks: WebhookSettings,
+    /// How far into the future a BKN event may be dated (`ASN_BKN_MAX_FUTURE_SECS`).
+    pub bkn_max_future: Duration,
+    /// How long a request's body may take to arrive (`ASN_HTTP_BODY_TIMEOUT_MS`).
+    pub body_timeout: Duration,
     pub clock: Clock,
 }
 
@@ -63,10 +67,13 @@ pub enum Clock {
 }
 
 impl Clock {
+    /// Now, to the microsecond: what both backends store exactly, so a write's answer and
+    /// every later read of it say the same instant.
     pub fn now(&self) -> DateTime<Utc> {
+        use chrono::SubsecRound;
         match self {
-            Clock::System => Utc::now(),
-            Clock::Fixed(t) => *t,
+            Clock::System => Utc::now().trunc_subsecs(6),
+            Clock::Fixed(t) => t.trunc_subsecs(6),
         }
     }
     pub fn now_naive(&self) -> NaiveDateTime {
@@ -226,6 +233,8 @@ impl Settings {
                     src.parse("ASN_WEBHOOK_RETRY_AFTER_CAP_SECS", 36_000)?,
                 ),
             },
+            bkn_max_future: Duration::from_secs(src.parse("ASN_BKN_MAX_FUTURE_SECS", 3600)?),
+            body_timeout: Duration::from_millis(src.parse("ASN_HTTP_BODY_TIMEOUT_MS", 30_000)?),
             clock: Clock::System,
         };
         if !(1..=10_000).contains(&settings.job_batch_size) {
@@ -296,6 +305,14 @@ mod tests {
 #[cfg(test)]
 mod clock_tests {
     use super::*;
+
+    #[test]
+    fn instants_are_made_to_the_microsecond() {
+        use chrono::Timelike;
+        let fixed = Clock::Fixed("2026-11-23T03:00:00.305916085Z".parse().unwrap());
+        assert_eq!(fixed.now().nanosecond(), 305_916_000);
+        assert_eq!(Clock::System.now().nanosecond() % 1000, 0);
+    }
 
     #[test]
     fn today_is_today_in_the_configured_zone() {

@@ -17,6 +17,7 @@ pub enum ErrorCode {
     MalformedJson,
     UnsupportedMediaType,
     PayloadTooLarge,
+    RequestTimeout,
     Unauthorized,
     Forbidden,
     NotFound,
@@ -40,6 +41,7 @@ impl ErrorCode {
             ErrorCode::MalformedJson => "malformed_json",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
@@ -63,6 +65,7 @@ impl ErrorCode {
             }
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound | ErrorCode::AsnNotFound | ErrorCode::SanctionNotFound => {
@@ -87,6 +90,7 @@ impl ErrorCode {
                 ("Jenis media tidak didukung", "Unsupported media type")
             }
             ErrorCode::PayloadTooLarge => ("Isi permintaan terlalu besar", "Payload too large"),
+            ErrorCode::RequestTimeout => ("Isi permintaan tidak kunjung tiba", "Request timeout"),
             ErrorCode::Unauthorized => ("Tidak terautentikasi", "Unauthorized"),
             ErrorCode::Forbidden => ("Akses ditolak", "Forbidden"),
             ErrorCode::NotFound => ("Tidak ditemukan", "Not found"),

@@ -10,11 +10,74 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 /// A JSON body: the wrong media type is 415, too large 413, unreadable JSON
-/// `malformed_json`, JSON of the wrong shape `validation_failed` naming the field.
+/// `malformed_json`, JSON of the wrong shape `validation_failed` naming the field, and a
+/// string holding a control character (a NUL, say) `validation_failed` naming it too.
 /// Keeps the parsed JSON value for idempotency fingerprints.
-pub struct ApiJson<T> {
+pub struct ApiJson<T, const WHOLE: bool = true> {
     pub body: T,
     pub value: serde_json::Value,
+}
+
+/// How long a request's body may take to arrive (`ASN_HTTP_BODY_TIMEOUT_MS`); registered as
+/// app data. A body that never arrives is `408 request_timeout`, and its connection closes.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub std::time::Duration);
+
+impl Default for BodyTimeout {
+    fn default() -> Self {
+        BodyTimeout(std::time::Duration::from_secs(30))
+    }
+}
+
+/// A body whose items are taken one by one (a BKN batch, a batch of NIPs): a bad item,
+/// control characters included, is that item's own error and never refuses the request.
+pub type ItemwiseJson<T> = ApiJson<T, false>;
+
+/// Whether `c` has no business in a record: C0 controls but tab, newline and carriage
+/// return, DEL, and C1 controls. PostgreSQL refuses NUL in text outright.
+pub fn is_forbidden_control(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+}
+
+/// `validation_failed` for every string in `value` (keys included) that holds a forbidden
+/// control character, each named by its path (`decision.number`, `events[3].data.name`).
+pub fn refuse_control_chars(value: &serde_json::Value, path: &str) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    walk_text(value, path, &mut errors);
+    ApiError::check(errors)
+}
+
+fn walk_text(value: &serde_json::Value, path: &str, errors: &mut Vec<FieldError>) {
+    let bad = |s: &str| s.chars().any(is_forbidden_control);
+    let message = || {
+        L10n::new(
+            "memuat karakter kontrol (mis. NUL) yang tidak diizinkan",
+            "holds a control character (e.g. NUL), which is not allowed",
+        )
+    };
+    match value {
+        serde_json::Value::String(s) if bad(s) => errors.push(FieldError::new(path, message())),
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                walk_text(v, &format!("{path}[{i}]"), errors);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let field = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                if bad(k) {
+                    errors.push(FieldError::new(&field, message()));
+                } else {
+                    walk_text(v, &field, errors);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -34,13 +97,14 @@ fn is_json(req: &HttpRequest) -> bool {
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+impl<T: DeserializeOwned + 'static, const WHOLE: bool> FromRequest for ApiJson<T, WHOLE> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = is_json(req);
         let bytes = web::Bytes::from_request(req, payload);
+        let limit = req.app_data::<BodyTimeout>().copied().unwrap_or_default();
         Box::pin(async move {
             if !json {
                 return Err(ApiError::with_detail(
@@ -49,8 +113,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                     "The request body must be application/json",
                 ));
             }
-            let bytes = bytes.await.map_err(payload_error)?;
-            parse_json(&bytes)
+            let bytes = actix_web::rt::time::timeout(limit.0, bytes)
+                .await
+                .map_err(|_| {
+                    ApiError::with_detail(
+                        ErrorCode::RequestTimeout,
+                        "Isi permintaan tidak tiba tepat waktu",
+                        "The request body did not arrive in time",
+                    )
+                })?
+                .map_err(payload_error)?;
+            let parsed = parse_json(&bytes)?;
+            if WHOLE {
+                refuse_control_chars(&parsed.value, "")?;
+            }
+            Ok(ApiJson {
+                body: parsed.body,
+                value: parsed.value,
+            })
         })
     }
 }
@@ -104,10 +184,14 @@ impl Query {
         let values = web::Query::<HashMap<String, String>>::from_query(req.query_string())
             .map(|q| q.into_inner())
             .unwrap_or_default();
-        Query {
-            values,
-            errors: Vec::new(),
+        let mut errors: Vec<FieldError> = Vec::new();
+        for (k, v) in &values {
+            if let Err(e) = refuse_control_chars(&serde_json::Value::String(v.clone()), k) {
+                errors.extend(e.errors);
+            }
         }
+        errors.sort_by(|a, b| a.field.cmp(&b.field));
+        Query { values, errors }
     }
 
     pub fn string(&self, name: &str) -> Option<String> {

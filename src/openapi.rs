@@ -220,6 +220,7 @@ impl Modify for Contract {
                     add("422", problem("idempotency_key_reused: this Idempotency-Key came before with another request"));
                 }
                 if op.request_body.is_some() {
+                    add("408", problem("request_timeout: the body did not arrive within ASN_HTTP_BODY_TIMEOUT_MS"));
                     add("413", problem("payload_too_large"));
                     add("415", problem("unsupported_media_type"));
                 }

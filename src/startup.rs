@@ -39,6 +39,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Which webhook URLs subscriptions may name.
     pub targets: Targets,
+    /// How far after now a BKN event may be dated (clock skew between systems).
+    pub bkn_max_future: chrono::TimeDelta,
 }
 
 impl AppState {
@@ -210,6 +212,8 @@ impl Application {
             clock: settings.clock,
             tz: settings.timezone,
             backend: settings.database.backend,
+            bkn_max_future: chrono::TimeDelta::from_std(settings.bkn_max_future)
+                .unwrap_or(chrono::TimeDelta::hours(1)),
         });
         tracing::info!(
             port,
@@ -220,6 +224,7 @@ impl Application {
             "asn-eligibility listening"
         );
         let max_body = settings.max_body_bytes;
+        let body_timeout = crate::extract::BodyTimeout(settings.body_timeout);
         crate::openapi::api();
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
@@ -228,9 +233,14 @@ impl Application {
                 .split_for_parts();
             app.app_data(state.clone())
                 .app_data(web::PayloadConfig::new(max_body))
+                .app_data(body_timeout)
                 .wrap(from_fn(telemetry::request_context))
                 .default_service(web::to(crate::routes::fallback))
         })
+        // A request's head must arrive within 5 s, an idle keep-alive connection closes after
+        // 75 s; a body is bounded by `body_timeout` where it is read.
+        .client_request_timeout(std::time::Duration::from_secs(5))
+        .keep_alive(std::time::Duration::from_secs(75))
         .listen(listener)?;
         if settings.workers > 0 {
             server = server.workers(settings.workers);

@@ -178,6 +178,14 @@ impl Verifier {
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        if names_critical_extensions(token) {
+            // RFC 7515 §4.1.11: a recipient that does not understand a `crit` extension
+            // must reject the token; this service understands none.
+            return Err(unauthorized(
+                "Token memuat ekstensi kritis (crit) yang tidak dikenal",
+                "The token names critical extensions (crit) that are not understood",
+            ));
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
             unauthorized(
                 "Token bukan JWT yang dapat dibaca",
@@ -208,6 +216,19 @@ impl Verifier {
             .unwrap_or_else(|| L10n::same("invalid token"));
         Err(ApiError::new(ErrorCode::Unauthorized).detail(reason))
     }
+}
+
+/// Whether the token's protected header carries a `crit` member.
+fn names_critical_extensions(token: &str) -> bool {
+    use base64::Engine;
+    let Some(segment) = token.split('.').next() else {
+        return false;
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(segment.trim_end_matches('='))
+        .ok()
+        .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
+        .is_some_and(|h| h.get("crit").is_some())
 }
 
 fn principal(c: Claims) -> Principal {

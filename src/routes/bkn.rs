@@ -4,7 +4,7 @@ use super::write_reply;
 use crate::auth::Principal;
 use crate::db;
 use crate::error::{ApiError, ErrorCode, Problem};
-use crate::extract::{ApiJson, IdempotencyKey};
+use crate::extract::{IdempotencyKey, ItemwiseJson};
 use crate::i18n::{L10n, Lang};
 use crate::service::bkn::{self as svc, EventOutcome, MAX_EVENTS};
 use crate::service::idempotency::{self, Fingerprint, Reply};
@@ -50,7 +50,7 @@ pub async fn updates(
     who: Principal,
     key: IdempotencyKey,
     lang: Lang,
-    body: ApiJson<UpdatesIn>,
+    body: ItemwiseJson<UpdatesIn>,
 ) -> Result<HttpResponse, ApiError> {
     let fp = Fingerprint::new(&who.sub, key.0, "POST /api/v1/bkn/updates", &body.value);
     let events = body.body.events;
@@ -76,7 +76,7 @@ pub async fn updates(
             return Ok(replayed);
         }
         let now = st.clock.now_naive();
-        let results = svc::apply_batch(c, &events, &actor, now, &st.watch())
+        let results = svc::apply_batch(c, &events, &actor, (now, st.bkn_max_future), &st.watch())
             .into_iter()
             .map(|r| EventResultOut {
                 event_id: r.event_id,

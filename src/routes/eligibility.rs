@@ -7,7 +7,7 @@ use crate::domain::eligibility::{Outcome, ReasonCode};
 use crate::domain::nip::Nip;
 use crate::domain::Purpose;
 use crate::error::{ApiError, ErrorCode, Problem};
-use crate::extract::{ApiJson, IdempotencyKey, Query};
+use crate::extract::{IdempotencyKey, ItemwiseJson, Query};
 use crate::i18n::{L10n, Lang};
 use crate::service::eligibility::{self as svc, DecisionRecord, Replay};
 use crate::service::idempotency::{run_write, Fingerprint, Reply};
@@ -171,7 +171,7 @@ pub async fn batch(
     who: Principal,
     key: IdempotencyKey,
     lang: Lang,
-    body: ApiJson<BatchIn>,
+    body: ItemwiseJson<BatchIn>,
 ) -> Result<HttpResponse, ApiError> {
     let fp = Fingerprint::new(
         &who.sub,

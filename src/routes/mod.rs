@@ -91,6 +91,12 @@ async fn authorize(
         }
         req.extensions_mut().insert(principal);
     }
+    // An id or NIP with a control character names nothing here (and never reaches SQL).
+    let decoded = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
+    let odd_path = decoded.chars().any(crate::extract::is_forbidden_control);
+    if odd_path {
+        return Ok(req.error_response(ApiError::not_found()));
+    }
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 

@@ -70,6 +70,8 @@ pub struct SanctionIn {
     pub effective_from: Option<NaiveDate>,
     /// First day no longer in force (exclusive); or send `duration_months`.
     pub effective_until: Option<NaiveDate>,
+    /// 1 to 600 calendar months from `effective_from` (end of month clamped).
+    #[schema(minimum = 1, maximum = 600)]
     pub duration_months: Option<u32>,
     /// Defaults to the catalogue's purposes for the type.
     pub blocked_purposes: Option<Vec<Purpose>>,
@@ -340,10 +342,16 @@ pub fn validate(
             ),
         ));
     }
-    if input.duration_months.is_some_and(|m| m > 600) {
+    if input
+        .duration_months
+        .is_some_and(|m| !(1..=600).contains(&m))
+    {
         errors.push(FieldError::new(
             "duration_months",
-            L10n::new("paling banyak 600", "at most 600"),
+            L10n::new(
+                "1 sampai 600 bulan (tindakan sekali jadi: kirim tanpa duration_months)",
+                "1 to 600 months (a one-off measure: send no duration_months)",
+            ),
         ));
     }
     let until = match (from, &sanction_type) {

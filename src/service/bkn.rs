@@ -183,6 +183,7 @@ fn block_id_ok(id: &str) -> Result<(), ApiError> {
 }
 
 fn parse(raw: &serde_json::Value, tz: Tz) -> Result<Parsed, ApiError> {
+    crate::extract::refuse_control_chars(raw, "")?;
     let ev: EventIn = from_value(raw)?;
     let event_id = ev.event_id.trim().to_string();
     if event_id.is_empty() || event_id.len() > 200 {
@@ -258,11 +259,13 @@ fn parse(raw: &serde_json::Value, tz: Tz) -> Result<Parsed, ApiError> {
 }
 
 /// Applies a batch in order; every event gets one result, one receipt and one audit entry.
+/// An event dated more than `max_future` after `now` is rejected: one dated 9999-12-31
+/// would make every later real update for that person `stale`.
 pub fn apply_batch(
     conn: &mut AnyConnection,
     raw_events: &[serde_json::Value],
     actor: &Actor,
-    now: NaiveDateTime,
+    (now, max_future): (NaiveDateTime, chrono::TimeDelta),
     watch: &Watch,
 ) -> Vec<EventResult> {
     let tz = watch.tz;
@@ -273,13 +276,15 @@ pub fn apply_batch(
             let event_id = raw
                 .get("event_id")
                 .and_then(|v| v.as_str())
+                .filter(|id| !id.chars().any(crate::extract::is_forbidden_control))
                 .map(str::to_string);
             let rejected = |e: ApiError| EventResult {
                 event_id: event_id.clone(),
                 outcome: EventOutcome::Rejected,
                 error: Some(e),
             };
-            let result = match parse(raw, tz) {
+            let parsed = parse(raw, tz).and_then(|p| not_ahead(p, now + max_future));
+            let result = match parsed {
                 Err(e) => rejected(prefixed(e, &format!("events[{i}]"))),
                 Ok(p) => match apply_one(conn, &p, actor, now, watch) {
                     // Received, recorded and audited in the event's own transaction.
@@ -393,6 +398,17 @@ fn apply_one(
         j.flush(c)?;
         Ok(outcome)
     })
+}
+
+fn not_ahead(p: Parsed, latest: NaiveDateTime) -> Result<Parsed, ApiError> {
+    if p.occurred_at > latest {
+        return Err(field(
+            "occurred_at",
+            &format!("lebih jauh di masa depan daripada yang diizinkan (paling lambat {latest}Z)"),
+            &format!("is further in the future than allowed (at the latest {latest}Z)"),
+        ));
+    }
+    Ok(p)
 }
 
 fn subject_of(nip: Option<&Nip>, data: &BlockOrderData) -> String {

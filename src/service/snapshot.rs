@@ -100,6 +100,22 @@ fn blank_to_none(v: Option<String>) -> Option<String> {
 impl SnapshotLine {
     pub fn into_profile(self, now: NaiveDateTime) -> Result<NewProfile, String> {
         let nip = Nip::parse(&self.nip).map_err(|e| e.to_string())?;
+        let texts = [
+            ("name", &self.name),
+            ("agency_code", &self.agency_code),
+            ("agency_name", &self.agency_name),
+            ("unit", &self.unit),
+            ("rank", &self.rank),
+            ("position", &self.position),
+        ];
+        if let Some((field, _)) = texts.iter().find(|(_, v)| {
+            v.as_deref()
+                .is_some_and(|t| t.chars().any(crate::extract::is_forbidden_control))
+        }) {
+            return Err(format!(
+                "{field} holds a control character (e.g. NUL), which is not allowed"
+            ));
+        }
         if self.status == AsnStatus::Unknown {
             return Err("status 'unknown' is not a BKN status".into());
         }

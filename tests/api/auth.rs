@@ -85,6 +85,20 @@ both!(tokens_are_checked_claim_by_claim, |app| {
             .unwrap(),
         ),
         ("garbage", "not.a.jwt".into()),
+        ("an unknown crit extension, correctly signed", {
+            let signing_input = format!(
+                "{}.{}",
+                b64(r#"{"alg":"HS256","typ":"JWT","crit":["x-ext"],"x-ext":true}"#),
+                b64(&claims(json!({})).to_string())
+            );
+            let sig = jsonwebtoken::crypto::sign(
+                signing_input.as_bytes(),
+                &EncodingKey::from_secret(SECRET.as_bytes()),
+                Algorithm::HS256,
+            )
+            .unwrap();
+            format!("{signing_input}.{sig}")
+        }),
     ];
     for (what, token) in refused {
         let r = app.send(call(Some(token))).await;

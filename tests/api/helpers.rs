@@ -368,9 +368,13 @@ impl TestApp {
     }
 
     pub async fn upsert_profile(&self, nip: &str, agency: &str, status: &str) -> Resp {
+        // Dated 2026-01-01, or now for a server whose clock is earlier (BKN events are never
+        // dated in the future).
+        let dated = "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let occurred_at = dated.min(self.settings.clock.now());
         let event = serde_json::json!({ "events": [{
             "event_id": format!("ev-{nip}-{status}-{}", uuid::Uuid::new_v4()), "nip": nip,
-            "occurred_at": "2026-01-01T00:00:00Z", "type": "asn_upserted",
+            "occurred_at": occurred_at, "type": "asn_upserted",
             "data": { "name": "Test Person", "agency_code": agency, "agency_name": "Pemkab Test",
                       "rank": "III/c", "position": "Analis", "employment_type": "PNS", "status": status } }]});
         let r = self.post("/api/v1/bkn/updates", &event).await;

@@ -327,3 +327,19 @@ both!(idempotency_key_replays_and_refuses_reuse, |app| {
     let list = app.get("/api/v1/sanctions").await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
 });
+
+// A write's answer says the instant every later read says (microseconds on both backends).
+both!(a_write_answers_what_is_read_back, |app| {
+    let app = app.sibling("2026-11-23T03:00:00.305916085Z", |_| {}).await;
+    let r = app
+        .record(&sanction(NIP, "t/1", "PP94_S1", "2026-10-01"))
+        .await;
+    assert_eq!(r.body["recorded_at"], "2026-11-23T03:00:00.305916Z");
+    let back = app
+        .get(&format!(
+            "/api/v1/sanctions/{}",
+            r.body["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(back.body, r.body);
+});
