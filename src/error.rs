@@ -291,6 +291,9 @@ impl ApiError {
         if self.code == ErrorCode::Unauthorized {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"asn-eligibility\""));
         }
+        if self.code == ErrorCode::ServiceUnavailable {
+            res.insert_header((header::RETRY_AFTER, "1"));
+        }
         if let Some(methods) = &self.allow {
             res.insert_header((header::ALLOW, methods.join(", ")));
         }

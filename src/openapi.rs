@@ -249,9 +249,17 @@ impl Modify for Contract {
                     "internal: an opaque fault, logged under the request id",
                 )));
                 if api || path == "/health/ready" {
-                    responses.entry("503".into()).or_insert(RefOr::T(problem(
-                        "service_unavailable: the database cannot be reached or the pool is exhausted",
-                    )));
+                    let mut unavailable = problem(
+                        "service_unavailable: the database cannot be reached or the pool is exhausted; answered at once while the database is known to be down",
+                    );
+                    unavailable.headers.insert(
+                        "Retry-After".into(),
+                        HeaderBuilder::new()
+                            .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                            .description(Some("Seconds to wait before trying again"))
+                            .build(),
+                    );
+                    responses.insert("503".into(), RefOr::T(unavailable));
                 }
             }
         }

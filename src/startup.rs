@@ -178,7 +178,7 @@ impl Application {
         web::block({
             let pool = pool.clone();
             move || -> anyhow::Result<()> {
-                let mut conn = pool.get()?;
+                let mut conn = pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
                 db::policies::register(&mut conn, &p, now)
             }
         })

@@ -7,6 +7,7 @@ pub mod bkn;
 pub mod blocks;
 pub mod decisions;
 pub mod events;
+pub mod health;
 pub mod history;
 pub mod idempotency;
 pub mod initial_load;
@@ -162,6 +163,7 @@ impl DerefMut for Conn {
 pub struct Manager {
     url: DatabaseUrl,
     busy_timeout: Duration,
+    health: health::Health,
 }
 
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
@@ -207,10 +209,19 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnectionError;
 
     fn connect(&self) -> Result<Conn, ConnectionError> {
-        establish_waiting(&self.url, self.busy_timeout).map(|inner| Conn {
-            inner,
-            broken: false,
-        })
+        match establish_waiting(&self.url, self.busy_timeout) {
+            Ok(inner) => {
+                self.health.up();
+                Ok(Conn {
+                    inner,
+                    broken: false,
+                })
+            }
+            Err(e) => {
+                self.health.down();
+                Err(e)
+            }
+        }
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectionError> {
@@ -224,7 +235,32 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
-pub type Pool = r2d2::Pool<Manager>;
+/// The connection pool, with what it knows of the database's health.
+#[derive(Clone)]
+pub struct Pool {
+    inner: r2d2::Pool<Manager>,
+    health: health::Health,
+}
+
+impl Pool {
+    /// A connection, or at once `503` while the database is known to be down.
+    pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, ApiError> {
+        if self.health.is_down() {
+            return Err(ApiError::unavailable(anyhow::anyhow!(
+                "the database is down (probing)"
+            )));
+        }
+        self.inner.get().map_err(ApiError::pool)
+    }
+
+    pub fn state(&self) -> r2d2::State {
+        self.inner.state()
+    }
+
+    pub fn health(&self) -> &health::Health {
+        &self.health
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
@@ -237,7 +273,8 @@ pub struct PoolSettings {
 /// Builds the pool (no per-checkout health check: it doubles round trips). A request waits
 /// `checkout_timeout` for a connection, and on SQLite `busy_timeout` for a writer's lock.
 pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, r2d2::Error> {
-    r2d2::Pool::builder()
+    let health = health::Health::new(url.clone());
+    let inner = r2d2::Pool::builder()
         .max_size(settings.max_size)
         .min_idle(Some(1))
         .test_on_check_out(false)
@@ -245,7 +282,9 @@ pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, r2
         .build(Manager {
             url: url.clone(),
             busy_timeout: settings.busy_timeout,
-        })
+            health: health.clone(),
+        })?;
+    Ok(Pool { inner, health })
 }
 
 /// Applies pending migrations of the URL's backend. On PostgreSQL an advisory lock keeps
@@ -297,11 +336,16 @@ where
     actix_web::web::block(move || {
         let _entered = span.enter();
         let waiting = crate::metrics::Waiting::start();
-        let mut conn = pool.get().map_err(ApiError::pool)?;
+        let mut conn = pool.get()?;
         drop(waiting);
         let result = f(&mut conn);
         if result.as_ref().is_err_and(ApiError::is_connection_lost) {
             conn.broken = true;
+            if matches!(conn.inner, AnyConnection::Postgresql(_)) {
+                // The server went away under a query: fail fast until the probe sees it.
+                // (On SQLite the same error is a lock held too long, not an outage.)
+                pool.health().down();
+            }
         }
         result
     })

@@ -139,7 +139,7 @@ impl Runner {
     /// audits it in the same transaction.
     pub fn start(&self, job: Job, trigger: &str, actor: &Actor) -> Result<String, ApiError> {
         let id = uuid::Uuid::now_v7().to_string();
-        let mut conn = self.pool.get().map_err(ApiError::pool)?;
+        let mut conn = self.pool.get()?;
         let now = self.clock.now_naive();
         db::write_tx(&mut conn, |c| -> Result<(), ApiError> {
             store::start(c, &id, job.name(), trigger, now)?;
@@ -170,7 +170,7 @@ impl Runner {
             None => tracing::info!(processed, "job run succeeded"),
             Some(e) => tracing::error!(processed, error = %e, "job run failed"),
         }
-        let recorded = self.pool.get().map_err(ApiError::pool).and_then(|mut c| {
+        let recorded = self.pool.get().and_then(|mut c| {
             Ok(store::finish(
                 &mut c,
                 run_id,
@@ -193,7 +193,7 @@ impl Runner {
 
     /// Runs batches until nothing is due; `processed` counts what was recorded, even on failure.
     fn work(&self, job: Job, run_id: &str, processed: &mut i64) -> Result<(), ApiError> {
-        let mut conn = self.pool.get().map_err(ApiError::pool)?;
+        let mut conn = self.pool.get()?;
         let actor = Actor::system("scheduler", Some(run_id.to_string()));
         let mut cursor = None;
         loop {

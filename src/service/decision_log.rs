@@ -115,7 +115,7 @@ fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Pending>) {
 }
 
 fn write_group(pool: &Pool, group: &mut [Pending]) -> Result<(), ApiError> {
-    let mut conn = pool.get().map_err(ApiError::pool)?;
+    let mut conn = pool.get()?;
     let rows: Vec<decisions::DecisionRow> = group
         .iter_mut()
         .flat_map(|p| std::mem::take(&mut p.store.rows))

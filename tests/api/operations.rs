@@ -42,9 +42,8 @@ both!(migrations_go_down_and_up_again, |app| {
     );
 });
 
-/// A lost PostgreSQL connection is a 503, never SQL text; the next request recovers. One
-/// pooled connection, and no delivery worker polling meanwhile: the request meets the
-/// killed connection first.
+/// A lost PostgreSQL connection is a 503, never SQL text; from then on callers get their 503
+/// at once (with `Retry-After`) until the probe reaches the database again, and then 200.
 #[tokio::test]
 async fn a_lost_database_is_503_then_recovers() {
     let app = TestApp::spawn_with(Backend::Postgres, |s| {
@@ -55,26 +54,32 @@ async fn a_lost_database_is_503_then_recovers() {
     app.upsert_profile(crate::helpers::NIP, "3315", "active")
         .await;
     app.kill_pg_connections();
-    let mut statuses = Vec::new();
-    for _ in 0..4 {
-        let r = app
-            .get(&format!("/api/v1/asn/{}", crate::helpers::NIP))
-            .await;
-        if r.status != 200 {
-            assert_eq!((r.status, r.code()), (503, "service_unavailable"));
-            let text = r.body.to_string().to_lowercase();
-            assert!(
-                !text.contains("select") && !text.contains("terminat"),
-                "{text}"
-            );
-        }
+    let path = format!("/api/v1/asn/{}", crate::helpers::NIP);
+    let first = app.get(&path).await;
+    assert_eq!((first.status, first.code()), (503, "service_unavailable"));
+    assert_eq!(first.header("retry-after"), Some("1"));
+    let text = first.body.to_string().to_lowercase();
+    assert!(
+        !text.contains("select") && !text.contains("terminat"),
+        "{text}"
+    );
+    let mut statuses = vec![first.status];
+    for _ in 0..200 {
+        let r = app.get(&path).await;
         statuses.push(r.status);
+        if r.status == 200 {
+            break;
+        }
+        assert_eq!((r.status, r.code()), (503, "service_unavailable"));
+        // Polling for the probe (every 250 ms), at most 5 s in all.
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     assert_eq!(
-        statuses,
-        vec![503, 200, 200, 200],
-        "the killed connection answers 503 once, then leaves the pool"
+        statuses.last(),
+        Some(&200),
+        "the probe finds the database again: {statuses:?}"
     );
+    assert_eq!(app.get(&path).await.status, 200);
 }
 
 #[tokio::test]
@@ -346,3 +351,103 @@ both!(metrics_are_scraped_in_prometheus_text, |app| {
     assert!(value(r#"asn_db_pool_connections{state="idle"}"#) >= 1.0);
     assert!(text.contains("asn_db_pool_waiting "));
 });
+
+/// A TCP proxy in front of PostgreSQL that the test can cut, as a network outage would:
+/// open connections are dropped and new ones refused until it is restored.
+struct Outage {
+    addr: String,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    kill: tokio::sync::watch::Sender<u64>,
+}
+
+impl Outage {
+    async fn start() -> Outage {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (kill, _) = tokio::sync::watch::channel(0u64);
+        let (flag, killer) = (cut.clone(), kill.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                if flag.load(Ordering::SeqCst) {
+                    continue; // refused: dropped at once
+                }
+                let mut dead = killer.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect("127.0.0.1:5432").await
+                    else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = dead.changed() => {}
+                    }
+                });
+            }
+        });
+        Outage { addr, cut, kill }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.kill.send_modify(|n| *n += 1);
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+// During an outage callers get their 503 at once — never after waiting ASN_DB_TIMEOUT_MS
+// (3 s here) — and /health/ready answers within a second; when the network is back the
+// service is too, and nothing written before is lost. (The proxy runs on the test's runtime,
+// which must keep going while the server starts: a multi-threaded one.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_is_answered_at_once_and_recovered_from() {
+    let outage = Outage::start().await;
+    let addr = outage.addr.clone();
+    let app = TestApp::spawn_with(Backend::Postgres, move |s| {
+        let target = s.database.target.replace("127.0.0.1:5432", &addr);
+        s.database = asn_eligibility::db::DatabaseUrl::parse(&target).unwrap();
+        s.webhooks.poll_interval = std::time::Duration::from_secs(3600);
+    })
+    .await;
+    app.upsert_profile(NIP, "3315", "active").await;
+    outage.cut();
+    let path = format!("/api/v1/asn/{NIP}");
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let r = app.get(&path).await;
+        assert_eq!((r.status, r.code()), (503, "service_unavailable"));
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(1500),
+            "answered after {:?}",
+            started.elapsed()
+        );
+    }
+    let started = std::time::Instant::now();
+    let ready = app
+        .send(app.request(reqwest::Method::GET, "/health/ready"))
+        .await;
+    assert_eq!(ready.status, 503);
+    assert!(started.elapsed() < std::time::Duration::from_millis(1500));
+    outage.restore();
+    let mut back = false;
+    for _ in 0..200 {
+        if app.get(&path).await.status == 200 {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(back, "the service recovers once the database is reachable");
+    assert_eq!(
+        app.get(&path).await.body["agency_code"],
+        "3315",
+        "nothing lost"
+    );
+}
