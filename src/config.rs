@@ -232,6 +232,17 @@ impl Settings {
                 retry_after_cap: Duration::from_secs(
                     src.parse("ASN_WEBHOOK_RETRY_AFTER_CAP_SECS", 36_000)?,
                 ),
+                secret_key: src.get("ASN_WEBHOOK_SECRET_KEY").map(PathBuf::from),
+                previous_secret_keys: src
+                    .get("ASN_WEBHOOK_SECRET_PREVIOUS_KEYS")
+                    .map(|v| {
+                        v.split(',')
+                            .map(str::trim)
+                            .filter(|p| !p.is_empty())
+                            .map(PathBuf::from)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             },
             bkn_max_future: Duration::from_secs(src.parse("ASN_BKN_MAX_FUTURE_SECS", 3600)?),
             body_timeout: Duration::from_millis(src.parse("ASN_HTTP_BODY_TIMEOUT_MS", 30_000)?),

@@ -39,6 +39,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Which webhook URLs subscriptions may name.
     pub targets: Targets,
+    /// Seals webhook signing secrets at rest.
+    pub sealer: Arc<crate::webhooks::sealed::Sealer>,
     /// How far after now a BKN event may be dated (clock skew between systems).
     pub bkn_max_future: chrono::TimeDelta,
 }
@@ -198,10 +200,33 @@ impl Application {
         spawn_scheduler(runner.clone(), settings.jobs.clone());
         let webhooks = settings.webhooks.clone();
         let targets = Targets::new(webhooks.allowed_networks.clone());
-        Worker::new(pool.clone(), webhooks, settings.clock, metrics.clone())?.spawn();
+        let sealer = Arc::new(crate::webhooks::sealed::Sealer::load(
+            webhooks.secret_key.as_deref(),
+            &webhooks.previous_secret_keys,
+            &settings.data_dir,
+        )?);
+        let resealed = web::block({
+            let (pool, sealer) = (pool.clone(), sealer.clone());
+            move || -> anyhow::Result<usize> {
+                let mut conn = pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+                crate::webhooks::sealed::reseal_all(&mut conn, &sealer)
+            }
+        })
+        .await??;
+        if resealed > 0 {
+            tracing::info!(resealed, "webhook secrets sealed under the current key");
+        }
+        Worker::new(
+            pool.clone(),
+            webhooks,
+            (settings.clock, sealer.clone()),
+            metrics.clone(),
+        )?
+        .spawn();
         let state = web::Data::new(AppState {
             metrics,
             targets,
+            sealer,
             jobs: settings.jobs.clone(),
             runner,
             policy,

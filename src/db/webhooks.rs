@@ -37,6 +37,21 @@ pub fn insert_subscription(conn: &mut AnyConnection, row: &SubscriptionRow) -> Q
         .map(|_| ())
 }
 
+/// Every subscription's id and stored secret (deleted ones too), for resealing.
+pub fn all_secrets(conn: &mut AnyConnection) -> QueryResult<Vec<(String, String)>> {
+    s::table
+        .select((s::id, s::secret))
+        .order(s::id.asc())
+        .load(conn)
+}
+
+pub fn set_secret(conn: &mut AnyConnection, id: &str, secret: &str) -> QueryResult<()> {
+    diesel::update(s::table.find(id))
+        .set(s::secret.eq(secret))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Subscriptions not deleted, by id, after `after`.
 pub fn list_subscriptions(
     conn: &mut AnyConnection,

@@ -43,13 +43,14 @@ pub struct SubscriptionOut {
 }
 
 impl SubscriptionOut {
-    fn of(row: &SubscriptionRow, with_secret: bool) -> SubscriptionOut {
+    /// `secret`: the plaintext, shown in the creation response only (it is stored sealed).
+    fn of(row: &SubscriptionRow, secret: Option<String>) -> SubscriptionOut {
         SubscriptionOut {
             id: row.id.clone(),
             url: row.url.clone(),
             event_types: row.types(),
             created_at: row.created_at.and_utc(),
-            secret: with_secret.then(|| row.secret.clone()),
+            secret,
         }
     }
 }
@@ -99,13 +100,19 @@ pub async fn create(
     types.sort();
     types.dedup();
     let (actor, now) = (who.audit_actor(), state.clock.now_naive());
+    let id = uuid::Uuid::now_v7().to_string();
+    let secret = crate::webhooks::new_secret();
+    let sealed = state
+        .sealer
+        .seal(&id, &secret)
+        .map_err(ApiError::internal)?;
     let row = db::run(&state.pool, move |c| {
         db::write_tx(c, |c| {
             let row = SubscriptionRow {
-                id: uuid::Uuid::now_v7().to_string(),
+                id,
                 url: input.url.trim().to_string(),
                 event_types: serde_json::to_string(&types)?,
-                secret: crate::webhooks::new_secret(),
+                secret: sealed,
                 created_by: actor.sub.clone(),
                 created_at: now,
                 starts_after: 0,
@@ -127,7 +134,7 @@ pub async fn create(
     .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/webhooks/{}", row.id)))
-        .json(SubscriptionOut::of(&row, true)))
+        .json(SubscriptionOut::of(&row, Some(secret))))
 }
 
 /// Subscriptions (without their secrets).
@@ -146,10 +153,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     .await?;
     let (items, next_cursor) = page(rows, limit, |r| r.id.clone());
     Ok(reply(&SubscriptionPage {
-        items: items
-            .iter()
-            .map(|r| SubscriptionOut::of(r, false))
-            .collect(),
+        items: items.iter().map(|r| SubscriptionOut::of(r, None)).collect(),
         next_cursor,
     }))
 }

@@ -1,6 +1,7 @@
 //! Outbound webhooks: subscriptions' secrets and signatures (Standard Webhooks), which
 //! targets a subscription may name, and the delivery worker.
 
+pub mod sealed;
 pub mod target;
 pub mod worker;
 
@@ -25,6 +26,10 @@ pub struct WebhookSettings {
     pub poll_interval: Duration,
     /// The longest wait a receiver's `Retry-After` can ask for.
     pub retry_after_cap: Duration,
+    /// The key that seals signing secrets at rest (`ASN_WEBHOOK_SECRET_KEY`; generated into
+    /// the data directory when unset), and retired ones that still open old secrets.
+    pub secret_key: Option<std::path::PathBuf>,
+    pub previous_secret_keys: Vec<std::path::PathBuf>,
 }
 
 impl WebhookSettings {
@@ -106,6 +111,8 @@ mod tests {
             timeout: Duration::from_secs(10),
             poll_interval: Duration::from_secs(1),
             retry_after_cap: Duration::from_secs(3600),
+            secret_key: None,
+            previous_secret_keys: vec![],
         }
     }
 

@@ -3,7 +3,7 @@
 //! sends what (claims are leases), so a restart loses nothing and re-sends only what was in
 //! flight when it stopped. Receivers de-duplicate on `webhook-id`.
 
-use super::{sign, target::Targets, WebhookSettings};
+use super::{sealed::Sealer, sign, target::Targets, WebhookSettings};
 use crate::config::Clock;
 use crate::db::webhooks::{self as store, Attempt, Claim};
 use crate::db::{self, Pool};
@@ -27,13 +27,14 @@ pub struct Worker {
     targets: Targets,
     clock: Clock,
     metrics: Metrics,
+    sealer: Arc<Sealer>,
 }
 
 impl Worker {
     pub fn new(
         pool: Pool,
         settings: WebhookSettings,
-        clock: Clock,
+        (clock, sealer): (Clock, Arc<Sealer>),
         metrics: Metrics,
     ) -> anyhow::Result<Worker> {
         let targets = Targets::new(settings.allowed_networks.clone());
@@ -51,6 +52,7 @@ impl Worker {
             targets,
             clock,
             metrics,
+            sealer,
         })
     }
 
@@ -204,8 +206,11 @@ impl Worker {
             .check_url(&claim.url)
             .map_err(|e| format!("the URL {e}"))?;
         let id = &claim.change.event_id;
-        let signature =
-            sign(&claim.secret, id, timestamp, body.as_bytes()).map_err(|e| e.to_string())?;
+        let signature = self
+            .sealer
+            .open(&claim.delivery.subscription_id, &claim.secret)
+            .and_then(|secret| sign(&secret, id, timestamp, body.as_bytes()))
+            .map_err(|e| e.to_string())?;
         let response = self
             .client
             .post(&claim.url)

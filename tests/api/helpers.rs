@@ -107,8 +107,11 @@ impl TestApp {
     /// side, or the same service after days of downtime. Drop it before its elder.
     pub async fn sibling(&self, now: &str, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let clock = Clock::Fixed(now.parse::<DateTime<Utc>>().unwrap());
+        // One deployment: the same data directory, so the same webhook secret key.
+        let data_dir = self.settings.data_dir.clone();
         TestApp::spawn_inner(self.backend, Some(self.database_url.clone()), move |s| {
             s.clock = clock;
+            s.data_dir = data_dir;
             tweak(s)
         })
         .await
@@ -341,10 +344,16 @@ impl TestApp {
     /// there is to get.
     pub async fn drain_webhooks(&self) {
         let s = &self.settings;
+        let sealer = asn_eligibility::webhooks::sealed::Sealer::load(
+            s.webhooks.secret_key.as_deref(),
+            &s.webhooks.previous_secret_keys,
+            &s.data_dir,
+        )
+        .unwrap();
         let worker = asn_eligibility::webhooks::worker::Worker::new(
             self.pool(),
             s.webhooks.clone(),
-            s.clock,
+            (s.clock, std::sync::Arc::new(sealer)),
             asn_eligibility::metrics::Metrics::new(),
         )
         .unwrap();

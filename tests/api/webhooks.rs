@@ -587,3 +587,50 @@ both!(subscriptions_are_validated_and_deleted, |app| {
     assert_eq!(gone.status, 404);
     assert_eq!(app.get("/api/v1/webhooks").await.body["items"], json!([]));
 });
+
+// Signing secrets are sealed at rest (AES-256-GCM): the database never holds the secret a
+// receiver verifies with, yet deliveries are signed with it; a secret stored in plaintext by
+// an earlier version is sealed when the service starts.
+both!(
+    signing_secrets_are_sealed_at_rest,
+    settings = idle_worker,
+    |app| {
+        let receiver = Receiver::start();
+        let (sub, secret) = subscribe(&app, &receiver.url, &["sanction.recorded"]).await;
+        let stored = |app: &TestApp| {
+            use asn_eligibility::db::schema::webhook_subscriptions as w;
+            use diesel::prelude::*;
+            w::table
+                .find(&sub)
+                .select(w::secret)
+                .first::<String>(&mut app.conn())
+                .unwrap()
+        };
+        let at_rest = stored(&app);
+        assert!(at_rest.starts_with("enc:v1:"), "{at_rest}");
+        assert!(!at_rest.contains(&secret[6..]), "no trace of the secret");
+        app.upsert_profile(NIP, "3315", "active").await;
+        app.record(&sanction(NIP, "800/9/2026", "PP94_R1", "2026-10-01"))
+            .await;
+        app.drain_webhooks().await;
+        assert!(receiver.got()[0].signed_with(&secret));
+        // An earlier version's plaintext row is sealed at the next start.
+        app.sql(&format!(
+            "UPDATE webhook_subscriptions SET secret = '{secret}' WHERE id = '{sub}'"
+        ));
+        let mut app = app;
+        app.stop();
+        let again = app.sibling(NOW, idle_worker).await;
+        let resealed = stored(&again);
+        assert!(
+            resealed.starts_with("enc:v1:") && resealed != at_rest,
+            "{resealed}"
+        );
+        again
+            .record(&sanction(NIP, "800/10/2026", "PP94_R1", "2026-10-01"))
+            .await;
+        again.drain_webhooks().await;
+        assert!(receiver.got()[1].signed_with(&secret));
+        drop(again);
+    }
+);
