@@ -125,6 +125,19 @@ impl Source {
             .filter(|s| !s.is_empty())
     }
 
+    /// A comma-separated list of file paths (empty when unset).
+    fn paths(&self, key: &str) -> Vec<PathBuf> {
+        self.get(key)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn parse<T: std::str::FromStr>(&self, key: &str, default: T) -> anyhow::Result<T>
     where
         T::Err: std::fmt::Display,
@@ -187,16 +200,7 @@ impl Settings {
             },
             receipts: ReceiptSettings {
                 key_file: src.get("ASN_RECEIPT_KEY").map(PathBuf::from),
-                previous_keys: src
-                    .get("ASN_RECEIPT_PREVIOUS_KEYS")
-                    .map(|v| {
-                        v.split(',')
-                            .map(str::trim)
-                            .filter(|p| !p.is_empty())
-                            .map(PathBuf::from)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                previous_keys: src.paths("ASN_RECEIPT_PREVIOUS_KEYS"),
                 issuer: src
                     .get("ASN_RECEIPT_ISSUER")
                     .unwrap_or("asn-eligibility")
@@ -233,16 +237,7 @@ impl Settings {
                     src.parse("ASN_WEBHOOK_RETRY_AFTER_CAP_SECS", 36_000)?,
                 ),
                 secret_key: src.get("ASN_WEBHOOK_SECRET_KEY").map(PathBuf::from),
-                previous_secret_keys: src
-                    .get("ASN_WEBHOOK_SECRET_PREVIOUS_KEYS")
-                    .map(|v| {
-                        v.split(',')
-                            .map(str::trim)
-                            .filter(|p| !p.is_empty())
-                            .map(PathBuf::from)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                previous_secret_keys: src.paths("ASN_WEBHOOK_SECRET_PREVIOUS_KEYS"),
             },
             bkn_max_future: Duration::from_secs(src.parse("ASN_BKN_MAX_FUTURE_SECS", 3600)?),
             body_timeout: Duration::from_millis(src.parse("ASN_HTTP_BODY_TIMEOUT_MS", 30_000)?),

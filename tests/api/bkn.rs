@@ -147,12 +147,7 @@ both!(blocks_of_both_scopes_end_only_by_release, |app| {
     );
     // Years later a block still holds: no clock ends it.
     let e = app.eligibility(NIP, "pension", "2030-01-01").await;
-    let codes: Vec<&str> = e.body["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["code"].as_str().unwrap())
-        .collect();
+    let codes = reason_codes(&e.body);
     assert_eq!(
         codes,
         vec!["bkn_block", "bkn_block"],

@@ -436,6 +436,16 @@ impl Drop for TestApp {
 
 pub const NIP: &str = "198503302010011002";
 
+/// The `code` of each reason of an eligibility decision, in order.
+pub fn reason_codes(decision: &Value) -> Vec<&str> {
+    decision["reasons"]
+        .as_array()
+        .expect("a decision has reasons")
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect()
+}
+
 /// The `type` of each event in a track record's timeline.
 pub fn event_types(track_record: &Value) -> Vec<&str> {
     track_record["events"]
@@ -493,21 +503,7 @@ macro_rules! both {
         }
     };
     ($name:ident, |$app:ident| $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(unused_imports)]
-            use $crate::helpers::*;
-            async fn body($app: TestApp) $body
-            #[tokio::test]
-            async fn sqlite() {
-                body(TestApp::spawn(Backend::Sqlite).await).await
-            }
-            #[tokio::test]
-            async fn postgres() {
-                body(TestApp::spawn(Backend::Postgres).await).await
-            }
-        }
+        $crate::both!($name, settings = |_| {}, |$app| $body);
     };
 }
 

@@ -3,7 +3,7 @@
 //! status as of a day, the whole catalogue (§1, §4), PPPK (§7.2), old NIPs (§7.1).
 
 use crate::both;
-use crate::helpers::{Backend, TestApp, NIP};
+use crate::helpers::{reason_codes, Backend, TestApp, NIP};
 use serde_json::{json, Value};
 
 /// A sanction whose decree is dated `date` and takes effect on `from`.
@@ -206,12 +206,7 @@ both!(jpt_and_kgb_are_denied_while_an_appeal_is_pending, |app| {
     assert_eq!(upheld.status, 200, "{:?}", upheld.body);
     // Upheld: the original period runs, and the JPT look-back counts from its start.
     let jpt = app.eligibility(NIP, "jpt_selection", "2026-11-23").await;
-    let codes: Vec<&str> = jpt.body["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["code"].as_str().unwrap())
-        .collect();
+    let codes = reason_codes(&jpt.body);
     assert_eq!(codes, vec!["active_sanction", "disciplinary_history"]);
     assert_eq!(jpt.body["eligible_from"], "2029-11-10");
 });
@@ -701,12 +696,7 @@ both!(lift_expired_leaves_bkn_blocks_alone, |app| {
         blocks.body
     );
     let e = later.eligibility(NIP, "promotion", "2027-06-01").await;
-    let codes: Vec<&str> = e.body["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["code"].as_str().unwrap())
-        .collect();
+    let codes = reason_codes(&e.body);
     assert_eq!(codes, vec!["bkn_block"]);
     assert_eq!(e.body["eligible_from"], Value::Null);
     drop(later);
@@ -733,12 +723,7 @@ both!(death_or_retirement_while_an_appeal_is_pending, |app| {
             "applied"
         );
         let e = app.eligibility(NIP, "promotion", "2026-11-23").await;
-        let codes: Vec<&str> = e.body["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["code"].as_str().unwrap())
-            .collect();
+        let codes = reason_codes(&e.body);
         assert_eq!(codes, vec!["not_active", "pending_appeal"], "{status}");
         assert_eq!(e.body["eligible_from"], Value::Null);
     }
