@@ -175,6 +175,16 @@ fn problem(description: &str) -> Response {
         .build()
 }
 
+fn with_header(response: &mut Response, name: &str, kind: Type, description: &str) {
+    response.headers.insert(
+        name.into(),
+        HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(kind))
+            .description(Some(description))
+            .build(),
+    );
+}
+
 impl Modify for Contract {
     fn modify(&self, doc: &mut OpenApi) {
         let mut http = Http::new(HttpAuthScheme::Bearer);
@@ -228,12 +238,11 @@ impl Modify for Contract {
                     let mut unauthorized = problem(
                         "unauthorized: no token, or one that is expired, not yet valid, badly signed or for another issuer or audience",
                     );
-                    unauthorized.headers.insert(
-                        "WWW-Authenticate".into(),
-                        HeaderBuilder::new()
-                            .schema(ObjectBuilder::new().schema_type(Type::String))
-                            .description(Some("Bearer realm=\"asn-eligibility\""))
-                            .build(),
+                    with_header(
+                        &mut unauthorized,
+                        "WWW-Authenticate",
+                        Type::String,
+                        "Bearer realm=\"asn-eligibility\"",
                     );
                     responses
                         .entry("401".into())
@@ -252,12 +261,11 @@ impl Modify for Contract {
                     let mut unavailable = problem(
                         "service_unavailable: the database cannot be reached or the pool is exhausted; answered at once while the database is known to be down",
                     );
-                    unavailable.headers.insert(
-                        "Retry-After".into(),
-                        HeaderBuilder::new()
-                            .schema(ObjectBuilder::new().schema_type(Type::Integer))
-                            .description(Some("Seconds to wait before trying again"))
-                            .build(),
+                    with_header(
+                        &mut unavailable,
+                        "Retry-After",
+                        Type::Integer,
+                        "Seconds to wait before trying again",
                     );
                     responses.insert("503".into(), RefOr::T(unavailable));
                 }

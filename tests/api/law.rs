@@ -18,6 +18,26 @@ fn appeal(kind: &str, filed_on: &str) -> Value {
     json!({ "kind": kind, "filed_on": filed_on, "reference": { "number": "UA-1", "date": filed_on } })
 }
 
+/// A sanction of `type_code` decreed and in force from `day`, with a keberatan filed on
+/// `filed_on`; its id.
+async fn appealed(
+    app: &TestApp,
+    number: &str,
+    type_code: &str,
+    day: &str,
+    filed_on: &str,
+) -> String {
+    let id = record_id(app, &decree(NIP, number, type_code, day, day)).await;
+    let r = app
+        .post(
+            &format!("/api/v1/sanctions/{id}/appeal"),
+            &appeal("keberatan", filed_on),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    id
+}
+
 async fn record_id(app: &TestApp, body: &Value) -> String {
     let r = app.record(body).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
@@ -175,18 +195,7 @@ async fn holidays_from_a_policy_file_postgres() {
 
 both!(jpt_and_kgb_are_denied_while_an_appeal_is_pending, |app| {
     app.upsert_profile(NIP, "3315", "active").await;
-    let id = record_id(
-        &app,
-        &decree(NIP, "S3/9", "PP94_S3", "2026-11-10", "2026-11-10"),
-    )
-    .await;
-    let r = app
-        .post(
-            &format!("/api/v1/sanctions/{id}/appeal"),
-            &appeal("keberatan", "2026-11-16"),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
+    let id = appealed(&app, "S3/9", "PP94_S3", "2026-11-10", "2026-11-16").await;
     for purpose in ["jpt_selection", "salary_increment", "promotion"] {
         let e = app.eligibility(NIP, purpose, "2026-11-23").await;
         assert_eq!(e.body["outcome"], "ineligible", "{purpose}: {:?}", e.body);
@@ -254,16 +263,7 @@ both!(a_status_is_derived_for_the_day_asked, |app| {
             .body["status"],
         "scheduled"
     );
-    let other = record_id(
-        &app,
-        &decree(NIP, "A/1", "PP94_S3", "2026-11-10", "2026-11-10"),
-    )
-    .await;
-    app.post(
-        &format!("/api/v1/sanctions/{other}/appeal"),
-        &appeal("keberatan", "2026-11-20"),
-    )
-    .await;
+    let other = appealed(&app, "A/1", "PP94_S3", "2026-11-10", "2026-11-20").await;
     let before = app
         .get(&format!("/api/v1/sanctions/{other}?as_of=2026-11-19"))
         .await;
@@ -704,16 +704,7 @@ both!(lift_expired_leaves_bkn_blocks_alone, |app| {
 
 both!(death_or_retirement_while_an_appeal_is_pending, |app| {
     app.upsert_profile(NIP, "3315", "active").await;
-    let id = record_id(
-        &app,
-        &decree(NIP, "S3/7", "PP94_S3", "2026-11-10", "2026-11-10"),
-    )
-    .await;
-    app.post(
-        &format!("/api/v1/sanctions/{id}/appeal"),
-        &appeal("keberatan", "2026-11-12"),
-    )
-    .await;
+    let id = appealed(&app, "S3/7", "PP94_S3", "2026-11-10", "2026-11-12").await;
     for (n, status) in ["retired", "deceased"].iter().enumerate() {
         let event = json!({ "events": [{ "event_id": format!("st-{n}"), "nip": NIP,
             "occurred_at": format!("2026-11-1{}T00:00:00Z", 3 + n), "type": "status_changed",
