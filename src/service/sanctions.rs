@@ -113,6 +113,12 @@ pub fn record(
         "effective_from": row.effective_from, "effective_until": row.effective_until,
     });
     j.event(conn, nip, "sanction.recorded", Some(&row.id), data)?;
+    if let Some(until) = row.effective_until.filter(|_| row.expired_at.is_some()) {
+        // Recorded after its end (a back-dated record): the job will never see it end, so
+        // its end is told now, in the timeline and the feed, as the job would have.
+        let ended = json!({ "effective_until": until, "recorded_late": true });
+        j.event(conn, nip, "sanction.expired", Some(&row.id), ended)?;
+    }
     Ok((row, true))
 }
 

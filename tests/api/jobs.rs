@@ -210,3 +210,22 @@ both!(the_scheduler_keeps_going_after_a_failed_run, |app| {
     assert_eq!(app.count(EXPIRED_EVENTS), 5);
     drop(later);
 });
+
+// A sanction recorded after its end (back-dated) has its end in the timeline and the change
+// feed at once, and exactly once: the job never records it again.
+both!(a_back_dated_end_is_told_once, |app| {
+    app.upsert_profile(NIP, "3315", "active").await;
+    let s = app
+        .record(&sanction(NIP, "late-1", "PP94_S1", "2025-01-06"))
+        .await;
+    assert_eq!(s.body["status"], "expired");
+    let feed = app
+        .get(&format!("/api/v1/changes?nip={NIP}&type=sanction.expired"))
+        .await;
+    let items = feed.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{:?}", feed.body);
+    assert_eq!(items[0]["data"]["sanction_id"], s.body["id"]);
+    assert_eq!(items[0]["data"]["effective_until"], "2025-07-06");
+    assert_eq!(app.run_job("lift_expired").await["processed"], 0);
+    assert_eq!(app.count(EXPIRED_EVENTS), 1);
+});

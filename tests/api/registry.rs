@@ -50,12 +50,14 @@ both!(track_record_has_profile_sanctions_and_timeline, |app| {
             "asn.profile_updated",
             "sanction.recorded",
             "sanction.recorded",
+            // t-2 (6 months from 2026-01-01) was recorded after its end: its end is told too.
+            "sanction.expired",
             "sanction.lifted",
             "sanction.annulled"
         ]
     );
-    assert_eq!(tr.body["events"][4]["actor"], "tester");
-    assert_eq!(tr.body["events"][4]["data"]["reference"]["number"], "L-1");
+    assert_eq!(tr.body["events"][5]["actor"], "tester");
+    assert_eq!(tr.body["events"][5]["data"]["reference"]["number"], "L-1");
     let bad = app
         .get(&format!("/api/v1/asn/{NIP}/track-record?as_of=yesterday"))
         .await;
