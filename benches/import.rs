@@ -49,16 +49,23 @@ fn timed_import(url: &DatabaseUrl, file: &std::path::Path) -> (Duration, f64, Im
     reset_peak_rss();
     let started = Instant::now();
     let now = chrono::Utc::now().naive_utc();
-    let report = import_path(
-        &mut conn,
-        &Actor::system("bench", None),
-        file,
-        Format::Csv,
-        now,
-        now.date(),
-        |_| {},
-    )
-    .expect("import");
+    let report =
+        import_path(
+            &mut conn,
+            &Actor::system("bench", None),
+            file,
+            Format::Csv,
+            now,
+            asn_eligibility::service::outbox::Watch {
+                policy: std::sync::Arc::new(
+                    asn_eligibility::domain::policy::Policy::embedded_default(),
+                ),
+                tz: chrono_tz::Asia::Jakarta,
+                today: now.date(),
+            },
+            |_| {},
+        )
+        .expect("import");
     (started.elapsed(), peak_rss_mib(), report)
 }
 

@@ -280,17 +280,19 @@ fn import(file: &std::path::Path, format: Option<&str>) -> anyhow::Result<()> {
         .expect("valid template"),
     );
     let started = std::time::Instant::now();
-    let (now, today) = (
-        settings.clock.now_naive(),
-        settings.clock.today(settings.timezone),
-    );
+    let now = settings.clock.now_naive();
+    let watch = crate::service::outbox::Watch {
+        policy: std::sync::Arc::new(crate::startup::load_policy(&settings)?),
+        tz: settings.timezone,
+        today: settings.clock.today(settings.timezone),
+    };
     let report = import_path(
         &mut conn,
         &crate::audit::Actor::system("cli", None),
         file,
         format,
         now,
-        today,
+        watch,
         |n| bar.inc(n),
     )?;
     bar.finish_and_clear();

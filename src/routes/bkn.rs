@@ -198,9 +198,9 @@ pub async fn snapshot(
         ));
     }
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let (now, today, actor) = (state.clock.now_naive(), state.today(), who.audit_actor());
+    let (now, watch, actor) = (state.clock.now_naive(), state.watch(), who.audit_actor());
     let import = db::run(&state.pool, move |c| {
-        let mut importer = Importer::new(c, actor, now, today);
+        let mut importer = Importer::new(c, actor, now, watch);
         import_ndjson(
             &mut importer,
             std::io::BufReader::new(ChannelReader::new(rx)),

@@ -3,6 +3,8 @@
 //! compares the rows with what is stored and writes only what changed, so importing the
 //! same file again changes nothing. A bad line is reported by number and never stops the rest.
 
+use super::journal::Journal;
+use super::outbox::Watch;
 use crate::audit::{Actor, Entry};
 use crate::db::asn::{self, NewProfile};
 use crate::db::{audit, initial_load, write_tx, AnyConnection};
@@ -141,7 +143,8 @@ pub struct Importer<'c> {
     conn: &'c mut AnyConnection,
     actor: Actor,
     now: NaiveDateTime,
-    today: NaiveDate,
+    /// Today, and how to tell subscribers of the statuses the snapshot changes.
+    watch: Watch,
     pending: Vec<(u64, NewProfile)>,
     /// Every NIP written or found unchanged so far: a NIP repeated chunks apart is a
     /// repeat, not an update.
@@ -154,13 +157,13 @@ impl<'c> Importer<'c> {
         conn: &'c mut AnyConnection,
         actor: Actor,
         now: NaiveDateTime,
-        today: NaiveDate,
+        watch: Watch,
     ) -> Self {
         Importer {
             conn,
             actor,
             now,
-            today,
+            watch,
             pending: Vec::with_capacity(CHUNK),
             seen: NipSet::default(),
             report: ImportReport::default(),
@@ -203,11 +206,25 @@ impl<'c> Importer<'c> {
             return Ok(());
         }
         let chunk = std::mem::take(&mut self.pending);
-        let (now, today) = (self.now, self.today);
+        let (now, watch) = (self.now, &self.watch);
         let (actor, seen) = (&self.actor, &mut self.seen);
         let counts = write_tx(self.conn, |c| -> Result<ChunkCounts, ApiError> {
-            let counts = apply_chunk(c, chunk, now, today, seen)?;
-            audit::append(c, actor, now, &[counts.audit_entry()])?;
+            let counts = apply_chunk(c, chunk, now, watch.today, seen)?;
+            // Every status the snapshot changed is a timeline event, told to subscribers
+            // with what it does to eligibility, in this chunk's transaction.
+            let mut j = Journal::new(actor.clone(), now, watch.clone());
+            let notes = counts
+                .status_changes
+                .iter()
+                .map(|(nip, status, since)| {
+                    let data =
+                        json!({ "status": status, "effective_date": since, "source": "snapshot" });
+                    (nip.as_str(), "asn.status_changed", None, data)
+                })
+                .collect();
+            j.events(c, notes)?;
+            j.audit(counts.audit_entry());
+            j.flush(c)?;
             Ok(counts)
         })?;
         let r = &mut self.report;
@@ -229,6 +246,8 @@ struct ChunkCounts {
     updated: u64,
     unchanged: u64,
     duplicates: Vec<(u64, String, String)>,
+    /// `(nip, new status, since)` of every known ASN whose status the chunk changed.
+    status_changes: Vec<(String, String, Option<NaiveDate>)>,
     /// SHA-256 of the NIPs inserted or updated, sorted, each followed by a newline.
     written_digest: String,
 }
@@ -315,6 +334,10 @@ fn apply_chunk(
                 } else {
                     Some(today)
                 });
+                if s.status != p.status && s.status != "unknown" {
+                    let change = (p.nip.clone(), p.status.clone(), p.status_since);
+                    counts.status_changes.push(change);
+                }
                 p.created_at = s.created_at;
                 p.updated_at = now;
                 changed.push(p)
@@ -474,9 +497,10 @@ pub fn import_path(
     path: &std::path::Path,
     format: Format,
     now: NaiveDateTime,
-    today: NaiveDate,
+    watch: Watch,
     progress: impl Fn(u64) + Sync,
 ) -> anyhow::Result<ImportReport> {
+    let today = watch.today;
     // SQLite's sorter, rebuilding an index after an initial load, takes as much again as
     // the page cache; a chunked import holds the set of NIPs met (36 MB for 4.5 million).
     prepare_bulk(conn, 48)?;
@@ -527,7 +551,7 @@ pub fn import_path(
         return Ok(report);
     }
     prepare_bulk(conn, 32)?;
-    let mut importer = Importer::new(conn, actor.clone(), now, today);
+    let mut importer = Importer::new(conn, actor.clone(), now, watch);
     parse_file(path, format, now, progress, |chunk| -> anyhow::Result<()> {
         for (line, profile) in chunk {
             importer

@@ -1,6 +1,7 @@
 use crate::both;
 use crate::helpers::{Backend, Resp, TestApp};
 use asn_eligibility::service::snapshot::synthetic;
+use serde_json::json;
 
 async fn send_ndjson(app: &TestApp, body: String) -> Resp {
     let req = app
@@ -261,3 +262,57 @@ both!(
         assert_eq!(p.body["name"], "ASN 0");
     }
 );
+
+// A nightly snapshot that marks people dismissed tells subscribers: each status it changes is
+// a timeline event and an `asn.status_changed` in the feed, with the `eligibility.changed` it
+// causes; an unchanged line tells nobody.
+both!(statuses_a_snapshot_changes_are_told, |app| {
+    let other = "199001012015031001";
+    app.upsert_profile(NIP, "3315", "active").await;
+    app.upsert_profile(other, "3315", "active").await;
+    // What the feed has told so far; the snapshot's changes come after it.
+    let cursor = app.get("/api/v1/changes?limit=500").await.body["items"]
+        .as_array()
+        .unwrap()
+        .last()
+        .map(|c| c["cursor"].as_str().unwrap().to_string())
+        .unwrap_or_default();
+    let lines = format!(
+        "{}\n{}\n",
+        json!({"nip": NIP, "status": "dismissed", "agency_code": "3315", "name": "Test Person",
+               "agency_name": "Pemkab Test", "rank": "III/c", "position": "Analis", "employment_type": "PNS"}),
+        json!({"nip": other, "status": "active", "agency_code": "3315", "name": "Test Person",
+               "agency_name": "Pemkab Test", "rank": "III/c", "position": "Analis", "employment_type": "PNS"})
+    );
+    let r = app
+        .send(
+            app.request(reqwest::Method::POST, "/api/v1/bkn/snapshot")
+                .bearer_auth(app.token(ALL_SCOPES))
+                .header("Content-Type", "application/x-ndjson")
+                .body(lines),
+        )
+        .await;
+    assert_eq!(
+        (r.body["updated"].as_i64(), r.body["unchanged"].as_i64()),
+        (Some(1), Some(1)),
+        "{:?}",
+        r.body
+    );
+    let tr = app.get(&format!("/api/v1/asn/{NIP}/track-record")).await;
+    assert_eq!(event_types(&tr.body).last(), Some(&"asn.status_changed"));
+    let feed = app
+        .get(&format!("/api/v1/changes?after={cursor}&limit=500"))
+        .await;
+    let told: Vec<(&str, &str)> = feed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["type"].as_str().unwrap(), c["nip"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        told,
+        vec![("asn.status_changed", NIP), ("eligibility.changed", NIP)],
+        "the unchanged line tells nobody"
+    );
+    assert_eq!(feed.body["items"][0]["data"]["status"], "dismissed");
+});
