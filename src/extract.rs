@@ -39,8 +39,18 @@ pub fn is_forbidden_control(c: char) -> bool {
     (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
 }
 
+/// The longest a text may be, by its field's name: free text 10 000 characters, anything
+/// else 2 000 (the document states the same for every string of a request).
+pub fn max_text(field: &str) -> usize {
+    match field.rsplit('.').next().unwrap_or(field) {
+        "description" | "note" | "reason" => 10_000,
+        _ => 2_000,
+    }
+}
+
 /// `validation_failed` for every string in `value` (keys included) that holds a forbidden
-/// control character, each named by its path (`decision.number`, `events[3].data.name`).
+/// control character or is longer than its field allows, each named by its path
+/// (`decision.number`, `events[3].data.name`).
 pub fn refuse_control_chars(value: &serde_json::Value, path: &str) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     walk_text(value, path, &mut errors);
@@ -57,6 +67,16 @@ fn walk_text(value: &serde_json::Value, path: &str, errors: &mut Vec<FieldError>
     };
     match value {
         serde_json::Value::String(s) if bad(s) => errors.push(FieldError::new(path, message())),
+        serde_json::Value::String(s) if s.chars().count() > max_text(path) => {
+            let max = max_text(path);
+            errors.push(FieldError::new(
+                path,
+                L10n::new(
+                    format!("paling banyak {max} karakter"),
+                    format!("must be at most {max} characters"),
+                ),
+            ))
+        }
         serde_json::Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
                 walk_text(v, &format!("{path}[{i}]"), errors);
@@ -308,6 +328,28 @@ impl Query {
             Ok(())
         } else {
             Err(ApiError::validation(self.errors))
+        }
+    }
+}
+
+/// Calendar dates in JSON bodies exactly as `YYYY-MM-DD`, as api.md writes them (chrono alone
+/// also takes `2024-1-1`): `#[serde(deserialize_with = "crate::extract::iso::date")]`.
+pub mod iso {
+    use chrono::NaiveDate;
+    use serde::{de::Error, Deserialize, Deserializer};
+
+    pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        let raw = String::deserialize(d)?;
+        super::iso_date(&raw)
+            .ok_or_else(|| D::Error::custom(format!("'{raw}' is not a date written YYYY-MM-DD")))
+    }
+
+    pub fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(raw) => super::iso_date(&raw).map(Some).ok_or_else(|| {
+                D::Error::custom(format!("'{raw}' is not a date written YYYY-MM-DD"))
+            }),
         }
     }
 }

@@ -39,11 +39,51 @@ pub fn api() -> &'static OpenApi {
     })
 }
 
+/// The document as served at `/openapi.json` and committed: [`api`] with the text limits.
+pub fn served() -> &'static serde_json::Value {
+    static SERVED: OnceLock<serde_json::Value> = OnceLock::new();
+    SERVED.get_or_init(|| {
+        let mut value = serde_json::to_value(api()).expect("the document serializes");
+        text_limits(&mut value["components"]["schemas"]);
+        value
+    })
+}
+
+/// Every string a request carries has the maximum the server enforces
+/// ([`crate::extract::max_text`]): request schemas are the ones that refuse unknown fields.
+fn text_limits(schemas: &mut serde_json::Value) {
+    fn is_string(s: &serde_json::Value) -> bool {
+        match &s["type"] {
+            serde_json::Value::String(t) => t == "string",
+            serde_json::Value::Array(ts) => ts.iter().any(|t| t == "string"),
+            _ => false,
+        }
+    }
+    // Lists are not limited here: their items are taken one by one (a batch's NIPs) or
+    // refused as unknown values (event types).
+    fn limit(name: &str, s: &mut serde_json::Value) {
+        let plain = s.get("format").is_none() && s.get("enum").is_none();
+        if is_string(s) && plain && s.get("maxLength").is_none() {
+            s["maxLength"] = serde_json::json!(crate::extract::max_text(name));
+        }
+    }
+    for schema in schemas
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|m| m.values_mut())
+    {
+        if schema["additionalProperties"] != serde_json::json!(false) {
+            continue;
+        }
+        for (name, p) in schema["properties"].as_object_mut().into_iter().flatten() {
+            limit(name, p);
+        }
+    }
+}
+
 /// The document as committed: pretty JSON with a trailing newline.
 pub fn document() -> String {
-    let mut s = api()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes");
+    let mut s = serde_json::to_string_pretty(served()).expect("the OpenAPI document serializes");
     s.push('\n');
     s
 }

@@ -94,6 +94,7 @@ pub fn render(d: &DecisionRecord, lang: Lang) -> DecisionOut {
 pub struct BatchIn {
     pub purpose: Purpose,
     /// Default: today in the configured zone.
+    #[serde(default, deserialize_with = "crate::extract::iso::opt_date")]
     pub as_of: Option<NaiveDate>,
     /// The registry as it stood at this instant (default: as it stands now).
     pub as_known_at: Option<DateTime<Utc>>,

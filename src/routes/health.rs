@@ -61,7 +61,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 #[utoipa::path(operation_id = "getOpenApiDocument", tag = "operations", responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
 #[get("/openapi.json")]
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(crate::openapi::api())
+    HttpResponse::Ok().json(crate::openapi::served())
 }
 
 /// The public keys that verify eligibility receipts (the signing key first, then retired

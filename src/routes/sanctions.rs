@@ -27,8 +27,10 @@ pub struct DecisionIn {
     /// Decree number (nomor SK): 1-200 characters, not blank.
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub number: String,
+    #[serde(deserialize_with = "crate::extract::iso::date")]
     pub date: NaiveDate,
     /// When the ASN received it; `effective_from` defaults from it.
+    #[serde(default, deserialize_with = "crate::extract::iso::opt_date")]
     pub received_date: Option<NaiveDate>,
     /// `PPK`, `KASN`, `BKN`, `KemenPANRB`, `BPASN`, `Bawaslu` or `Court` (policy reference data).
     pub issuer: String,
@@ -67,8 +69,10 @@ pub struct SanctionIn {
     pub type_code: String,
     pub violation: Option<Violation>,
     /// First day in force; omitted: computed from `decision.received_date`.
+    #[serde(default, deserialize_with = "crate::extract::iso::opt_date")]
     pub effective_from: Option<NaiveDate>,
     /// First day no longer in force (exclusive); or send `duration_months`.
+    #[serde(default, deserialize_with = "crate::extract::iso::opt_date")]
     pub effective_until: Option<NaiveDate>,
     /// 1 to 600 calendar months from `effective_from` (end of month clamped).
     #[schema(minimum = 1, maximum = 600)]
@@ -173,6 +177,7 @@ pub struct Reference {
     /// 1-200 characters, not blank.
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub number: String,
+    #[serde(deserialize_with = "crate::extract::iso::date")]
     pub date: NaiveDate,
 }
 
@@ -183,6 +188,7 @@ pub struct LiftIn {
     pub reference: Reference,
     pub note: Option<String>,
     /// First day no longer in force; default today. Not in the future.
+    #[serde(default, deserialize_with = "crate::extract::iso::opt_date")]
     pub effective_on: Option<NaiveDate>,
 }
 
@@ -192,6 +198,7 @@ pub struct AnnulReference {
     /// 1-200 characters, not blank.
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub number: String,
+    #[serde(deserialize_with = "crate::extract::iso::date")]
     pub date: NaiveDate,
     /// e.g. `BPASN`, `Court`: 1-100 characters, not blank.
     #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
@@ -660,6 +667,7 @@ pub async fn annul(
 #[serde(deny_unknown_fields)]
 pub struct AppealIn {
     pub kind: AppealKind,
+    #[serde(deserialize_with = "crate::extract::iso::date")]
     pub filed_on: NaiveDate,
     pub reference: Reference,
 }
@@ -671,7 +679,9 @@ pub struct ReplacementIn {
     #[serde(rename = "type")]
     pub type_code: String,
     /// Default: the appealed sanction's `effective_from`.
+    #[serde(default, deserialize_with = "crate::extract::iso::opt_date")]
     pub effective_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::extract::iso::opt_date")]
     pub effective_until: Option<NaiveDate>,
     pub duration_months: Option<u32>,
     pub blocked_purposes: Option<Vec<Purpose>>,
@@ -684,6 +694,7 @@ pub struct ReplacementIn {
 #[serde(deny_unknown_fields)]
 pub struct AppealDecisionIn {
     pub outcome: AppealOutcome,
+    #[serde(deserialize_with = "crate::extract::iso::date")]
     pub decided_on: NaiveDate,
     pub reference: Reference,
     /// Required for `reduced`, `increased` and `changed`; refused otherwise.

@@ -56,6 +56,7 @@ pub struct SnapshotLine {
     pub position: Option<String>,
     pub employment_type: Option<EmploymentType>,
     pub status: AsnStatus,
+    #[serde(default, deserialize_with = "crate::extract::iso::opt_date")]
     pub status_since: Option<NaiveDate>,
 }
 
@@ -110,13 +111,21 @@ impl SnapshotLine {
             ("rank", &self.rank),
             ("position", &self.position),
         ];
-        if let Some((field, _)) = texts.iter().find(|(_, v)| {
-            v.as_deref()
-                .is_some_and(|t| t.chars().any(crate::extract::is_forbidden_control))
-        }) {
-            return Err(format!(
-                "{field} holds a control character (e.g. NUL), which is not allowed"
-            ));
+        for (field, value) in texts {
+            let Some(text) = value.as_deref() else {
+                continue;
+            };
+            if text.chars().any(crate::extract::is_forbidden_control) {
+                return Err(format!(
+                    "{field} holds a control character (e.g. NUL), which is not allowed"
+                ));
+            }
+            if text.chars().count() > crate::extract::max_text(field) {
+                return Err(format!(
+                    "{field} is longer than {} characters",
+                    crate::extract::max_text(field)
+                ));
+            }
         }
         if self.status == AsnStatus::Unknown {
             return Err("status 'unknown' is not a BKN status".into());

@@ -284,3 +284,40 @@ both!(
         );
     }
 );
+
+// No unbounded value is stored: every string has its documented maximum (free text 10 000
+// characters, anything else 2 000), an over-long `X-Request-Id` is replaced, not stored, and a
+// date not written YYYY-MM-DD is refused in a body as in a query.
+both!(nothing_unbounded_is_stored, |app| {
+    let mut b = sanction(NIP, "len/1", "PP94_S1", "2026-10-01");
+    b["violation"]["description"] = json!("x".repeat(10_001));
+    assert_eq!(app.record(&b).await.fields(), vec!["violation.description"]);
+    b["violation"]["description"] = json!("x".repeat(10_000));
+    b["decision"]["legal_basis"] = json!("y".repeat(2_001));
+    assert_eq!(app.record(&b).await.fields(), vec!["decision.legal_basis"]);
+    let mut dated = sanction(NIP, "len/2", "PP94_S1", "2026-10-01");
+    dated["decision"]["date"] = json!("2024-1-1");
+    assert_eq!(app.record(&dated).await.fields(), vec!["decision.date"]);
+    let name = json!({ "events": [{ "event_id": "long-1", "nip": NIP, "occurred_at": "2026-01-01T00:00:00Z",
+        "type": "asn_upserted", "data": { "name": "n".repeat(2_001), "status": "active" } }]});
+    let r = app.post("/api/v1/bkn/updates", &name).await;
+    assert_eq!(
+        r.body["results"][0]["error"]["errors"][0]["field"],
+        "events[0].data.name"
+    );
+    let long_id = "r".repeat(2_000);
+    let r = app
+        .send(
+            app.request(reqwest::Method::GET, "/api/v1/catalogue")
+                .bearer_auth(app.token(ALL_SCOPES))
+                .header("X-Request-Id", &long_id),
+        )
+        .await;
+    let given = r.header("x-request-id").unwrap();
+    assert!(given != long_id && given.len() <= 128, "replaced: {given}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM audit_events WHERE LENGTH(request_id) > 128"),
+        0
+    );
+    assert_eq!(app.get("/api/v1/sanctions").await.body["items"], json!([]));
+});
