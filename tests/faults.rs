@@ -1,9 +1,13 @@
 //! Faults with the real binary: `kill -9` under concurrent writes, then a restart on the same
 //! database — every acknowledged write is there, none twice, and the audit chain verifies —
-//! on both backends; and two instances on one PostgreSQL answering the same writes at once.
+//! on both backends; two instances on one PostgreSQL answering the same writes at once; and
+//! PostgreSQL lost under load (every connection cut, new ones refused) and back.
 //!
 //! Small by default (CI); `FAULT_ROUNDS=10 FAULT_WRITERS=8 cargo test --release --test faults`
 //! is the full run the README documents.
+
+#[path = "support/outage.rs"]
+mod outage;
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
@@ -280,4 +284,88 @@ async fn two_instances_on_one_postgres() {
     let stored = recorded(&client, &a.base, &token).await;
     assert_eq!(stored.len(), n, "each decision once");
     drop((a, b));
+}
+
+/// PostgreSQL lost under load and back: while the database is gone writers get `503` (never
+/// `500`), once it is back they are served again, and every acknowledged write is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_lost_under_load_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let direct = database(true, dir.path());
+    let proxy = outage::Outage::start().await;
+    let url = direct.replace("127.0.0.1:5432", &proxy.addr);
+    let server = Server::start(&url, &dir.path().join("data"));
+    let (client, token) = (reqwest::Client::new(), token());
+    let acked = Arc::new(Mutex::new(BTreeSet::new()));
+    let unavailable = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers = env_or("FAULT_WRITERS", 4);
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let (client, token, base) = (client.clone(), token.clone(), server.base.clone());
+            let (acked, stop, unavailable) = (acked.clone(), stop.clone(), unavailable.clone());
+            tokio::spawn(async move {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let number = format!("O/{w}/{n}");
+                    n += 1;
+                    let r = client
+                        .post(format!("{base}/api/v1/sanctions"))
+                        .bearer_auth(&token)
+                        .json(&sanction(&number))
+                        .send()
+                        .await
+                        .unwrap();
+                    match r.status().as_u16() {
+                        201 => {
+                            acked.lock().unwrap().insert(number);
+                        }
+                        503 => {
+                            unavailable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                        other => panic!("{number}: {other}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    proxy.cut();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let during = acked.lock().unwrap().len();
+    proxy.restore();
+    let mut recovered = false;
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        if acked.lock().unwrap().len() > during + writers {
+            recovered = true;
+            break;
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert!(
+        recovered,
+        "writes are served again once the database is back"
+    );
+    assert!(
+        unavailable.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "the outage was seen"
+    );
+    let stored: HashSet<String> = recorded(&client, &server.base, &token)
+        .await
+        .into_iter()
+        .collect();
+    let acked = acked.lock().unwrap().clone();
+    for number in &acked {
+        assert!(stored.contains(number), "acknowledged {number} is lost");
+    }
+    eprintln!(
+        "postgres lost under load: {} acknowledged, {} answered 503 during the outage, 0 lost",
+        acked.len(),
+        unavailable.load(std::sync::atomic::Ordering::Relaxed)
+    );
 }

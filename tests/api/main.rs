@@ -2,6 +2,8 @@
 
 mod contract;
 mod helpers;
+#[path = "../support/outage.rs"]
+mod outage;
 
 mod auth;
 mod bkn;
