@@ -232,6 +232,7 @@ impl<'c> Importer<'c> {
                 })
                 .collect();
             j.events(c, notes)?;
+            j.outbox().touch(counts.first_profiles.iter().cloned());
             j.audit(counts.audit_entry());
             j.flush(c)?;
             Ok(counts)
@@ -257,6 +258,8 @@ struct ChunkCounts {
     duplicates: Vec<(u64, String, String)>,
     /// `(nip, new status, since)` of every known ASN whose status the chunk changed.
     status_changes: Vec<(String, String, Option<NaiveDate>)>,
+    /// ASN registered before (by a sanction, status `unknown`) that get their first profile.
+    first_profiles: Vec<String>,
     /// SHA-256 of the NIPs inserted or updated, sorted, each followed by a newline.
     written_digest: String,
 }
@@ -343,7 +346,11 @@ fn apply_chunk(
                 } else {
                     Some(today)
                 });
-                if s.status != p.status && s.status != "unknown" {
+                if s.status == "unknown" {
+                    // Its first BKN profile: no status change to tell, but eligibility turns
+                    // (from undetermined), and must be judged and told.
+                    counts.first_profiles.push(p.nip.clone());
+                } else if s.status != p.status {
                     let change = (p.nip.clone(), p.status.clone(), p.status_since);
                     counts.status_changes.push(change);
                 }

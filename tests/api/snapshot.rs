@@ -316,3 +316,42 @@ both!(statuses_a_snapshot_changes_are_told, |app| {
     );
     assert_eq!(feed.body["items"][0]["data"]["status"], "dismissed");
 });
+
+// An ASN the registry knew only from a sanction (status `unknown`) gets its first profile
+// from a snapshot: its eligibility turns from undetermined, and subscribers are told.
+both!(a_first_profile_from_a_snapshot_is_told, |app| {
+    // A written reprimand: it blocks nothing, so only the unknown status holds it back.
+    app.record(&crate::helpers::sanction(
+        NIP,
+        "first/1",
+        "PP94_R2",
+        "2026-10-01",
+    ))
+    .await;
+    let before = app.get("/api/v1/changes?type=eligibility.changed").await;
+    assert_eq!(
+        before.body["items"],
+        json!([]),
+        "undetermined until BKN speaks"
+    );
+    let line = format!(
+        "{}\n",
+        json!({"nip": NIP, "status": "active", "agency_code": "3315"})
+    );
+    let r = send_ndjson(&app, line).await;
+    assert_eq!(r.body["updated"], 1, "{:?}", r.body);
+    let told = app.get("/api/v1/changes?type=eligibility.changed").await;
+    let items = told.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{:?}", told.body);
+    let promotion = items[0]["data"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["purpose"] == "promotion")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (promotion["from"].as_str(), promotion["to"].as_str()),
+        (Some("undetermined"), Some("eligible"))
+    );
+});
