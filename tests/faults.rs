@@ -1,7 +1,8 @@
 //! Faults with the real binary: `kill -9` under concurrent writes, then a restart on the same
 //! database — every acknowledged write is there, none twice, and the audit chain verifies —
-//! on both backends; two instances on one PostgreSQL answering the same writes at once; and
-//! PostgreSQL lost under load (every connection cut, new ones refused) and back.
+//! on both backends; two instances on one PostgreSQL answering the same writes at once;
+//! PostgreSQL lost under load (every connection cut, new ones refused) and back; and hostile
+//! input (control characters, oversize values and bodies, forged tokens) on every write route.
 //!
 //! Small by default (CI); `FAULT_ROUNDS=10 FAULT_WRITERS=8 cargo test --release --test faults`
 //! is the full run the README documents.
@@ -368,4 +369,119 @@ async fn postgres_lost_under_load_and_back() {
         acked.len(),
         unavailable.load(std::sync::atomic::Ordering::Relaxed)
     );
+}
+
+/// Hostile input against the real binary, on every write route of the committed document:
+/// control characters, oversize strings and bodies, forged tokens. Every answer is a 4xx
+/// problem, never a 5xx, and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_on_every_write_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&database(false, dir.path()), &dir.path().join("data"));
+    let doc: Value = serde_json::from_str(include_str!("../openapi/openapi.json")).unwrap();
+    let client = reqwest::Client::new();
+    let all = {
+        let now = chrono::Utc::now().timestamp() as u64;
+        asn_eligibility::auth::mint(&asn_eligibility::auth::MintRequest {
+            secret: SECRET.as_bytes(),
+            issuer: "asn-eligibility-dev",
+            audience: "asn-eligibility",
+            sub: "hostile",
+            scope: "sanctions:write registry:read eligibility:read bkn:push jobs:run webhooks:manage audit:read",
+            agency: None,
+            ttl_secs: 3600,
+            now_secs: now,
+        })
+        .unwrap()
+    };
+    let nul = "a\u{0}b";
+    let long = "x".repeat(20_000);
+    let bodies = [
+        json!({ "nip": nul, "url": nul, "reason": nul, "events": [{ "event_id": nul, "nip": NIP, "type": "asn_upserted",
+                "occurred_at": "2026-01-01T00:00:00Z", "data": { "name": nul } }],
+                "decision": { "number": nul, "date": "2026-01-01", "issuer": "PPK" }, "type": "PP94_S1" }),
+        json!({ "nip": long, "url": long, "reason": long, "events": [{ "event_id": long }],
+                "decision": { "number": long, "date": "2026-01-01", "issuer": long }, "type": long,
+                "violation": { "description": "d".repeat(20_000) } }),
+    ];
+    let forged = [
+        "not.a.jwt".to_string(),
+        format!("{}.e30.", "eyJhbGciOiJub25lIn0"),
+        all.rsplit_once('.')
+            .map(|(h, _)| format!("{h}.AAAA"))
+            .unwrap(),
+    ];
+    let mut answers = 0;
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        if !template.starts_with("/api/v1") {
+            continue;
+        }
+        for method in item.as_object().unwrap().keys().filter(|m| *m != "get") {
+            let path = template.replace("{nip}", NIP).replace(['{', '}'], "");
+            let url = format!("{}{path}", server.base);
+            let m: reqwest::Method = method.to_uppercase().parse().unwrap();
+            let mut check = |status: u16, what: &str| {
+                answers += 1;
+                assert!(
+                    (400..500).contains(&status),
+                    "{method} {template} {what}: {status}"
+                );
+            };
+            for body in &bodies {
+                let r = client
+                    .request(m.clone(), &url)
+                    .bearer_auth(&all)
+                    .json(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                // A BKN batch answers 200 with each event rejected on its own.
+                if status == 200 && template.ends_with("/bkn/updates") {
+                    let v: Value = r.json().await.unwrap();
+                    assert!(v["results"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|e| e["outcome"] == "rejected"));
+                    continue;
+                }
+                if status == 200 && template.ends_with("/eligibility/batch") {
+                    continue; // each bad NIP is an item error
+                }
+                check(status, "hostile body");
+            }
+            let huge = "z".repeat(9 * 1024 * 1024);
+            let r = client
+                .request(m.clone(), &url)
+                .bearer_auth(&all)
+                .header("Content-Type", "application/json")
+                .body(huge)
+                .send()
+                .await
+                .unwrap();
+            check(r.status().as_u16(), "9 MB body");
+            for t in &forged {
+                let r = client
+                    .request(m.clone(), &url)
+                    .bearer_auth(t)
+                    .json(&bodies[0])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status().as_u16(), 401, "{method} {template} forged token");
+            }
+        }
+    }
+    assert!(answers > 30, "{answers}");
+    let stored: Value = client
+        .get(format!("{}/api/v1/sanctions", server.base))
+        .bearer_auth(&all)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["items"], json!([]), "nothing stored");
 }
