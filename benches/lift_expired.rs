@@ -4,7 +4,7 @@
 //! ten times smaller run shows whether memory grows with N.
 
 use asn_eligibility::audit::Actor;
-use asn_eligibility::config::Clock;
+use asn_eligibility::clock::Clock;
 use asn_eligibility::db::{self, DatabaseUrl, PoolSettings};
 use asn_eligibility::jobs::{Job, Runner};
 use diesel::connection::SimpleConnection;

@@ -1,11 +1,12 @@
 //! Configuration: defaults, then an optional `KEY=VALUE` file (`ASN_CONFIG`), then the
 //! environment. Validated at start; secrets are never logged.
 
+pub use crate::clock::Clock;
 use crate::db::{DatabaseUrl, PoolSettings};
 use crate::jobs::{Job, JobSchedule};
+pub use crate::receipts::ReceiptSettings;
 use crate::webhooks::WebhookSettings;
 use anyhow::{bail, Context};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -20,18 +21,6 @@ pub struct JwtSettings {
     /// HS256 secret; generated into the data directory when neither it nor keys are set.
     pub secret: Option<String>,
     pub keys_file: Option<PathBuf>,
-}
-
-/// The key that signs eligibility receipts, and the retired keys still published.
-#[derive(Debug, Clone)]
-pub struct ReceiptSettings {
-    /// PKCS#8 PEM (Ed25519 or P-256); generated into the data directory when unset.
-    pub key_file: Option<PathBuf>,
-    /// PEM files (public or private) of earlier keys, kept in the JWKS so that receipts
-    /// they signed still verify after a rotation.
-    pub previous_keys: Vec<PathBuf>,
-    /// `iss` of every receipt.
-    pub issuer: String,
 }
 
 #[derive(Debug, Clone)]
@@ -57,32 +46,6 @@ pub struct Settings {
     /// How long a request's body may take to arrive (`ASN_HTTP_BODY_TIMEOUT_MS`).
     pub body_timeout: Duration,
     pub clock: Clock,
-}
-
-/// The source of "now": the system clock, or a fixed instant for tests.
-#[derive(Debug, Clone, Copy)]
-pub enum Clock {
-    System,
-    Fixed(DateTime<Utc>),
-}
-
-impl Clock {
-    /// Now, to the microsecond: what both backends store exactly, so a write's answer and
-    /// every later read of it say the same instant.
-    pub fn now(&self) -> DateTime<Utc> {
-        use chrono::SubsecRound;
-        match self {
-            Clock::System => Utc::now().trunc_subsecs(6),
-            Clock::Fixed(t) => t.trunc_subsecs(6),
-        }
-    }
-    pub fn now_naive(&self) -> NaiveDateTime {
-        self.now().naive_utc()
-    }
-    /// Today's date in `tz`.
-    pub fn today(&self, tz: Tz) -> NaiveDate {
-        self.now().with_timezone(&tz).date_naive()
-    }
 }
 
 /// Where settings come from: the environment over an optional file.
@@ -258,6 +221,7 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Utc};
 
     #[test]
     fn defaults_are_the_embedded_sqlite_service() {
@@ -305,29 +269,5 @@ mod tests {
             vec![("A".into(), "1".into()), ("B".into(), "two".into())]
         );
         assert!(parse_env_file("novalue").is_err());
-    }
-}
-
-#[cfg(test)]
-mod clock_tests {
-    use super::*;
-
-    #[test]
-    fn instants_are_made_to_the_microsecond() {
-        use chrono::Timelike;
-        let fixed = Clock::Fixed("2026-11-23T03:00:00.305916085Z".parse().unwrap());
-        assert_eq!(fixed.now().nanosecond(), 305_916_000);
-        assert_eq!(Clock::System.now().nanosecond() % 1000, 0);
-    }
-
-    #[test]
-    fn today_is_today_in_the_configured_zone() {
-        let late_utc = Clock::Fixed("2026-11-22T18:00:00Z".parse().unwrap());
-        assert_eq!(
-            late_utc.today(chrono_tz::Asia::Jakarta).to_string(),
-            "2026-11-23",
-            "01:00 WIB"
-        );
-        assert_eq!(late_utc.today(chrono_tz::UTC).to_string(), "2026-11-22");
     }
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -18,5 +19,6 @@ pub mod receipts;
 pub mod routes;
 pub mod service;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod webhooks;

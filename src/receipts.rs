@@ -4,7 +4,6 @@
 //! keeps publishing it, so every receipt it signed still verifies.
 
 use crate::audit::canonical;
-use crate::config::ReceiptSettings;
 use anyhow::{bail, Context};
 use aws_lc_rs::signature::{
     EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING,
@@ -16,7 +15,19 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The key that signs eligibility receipts, and the retired keys still published.
+#[derive(Debug, Clone)]
+pub struct ReceiptSettings {
+    /// PKCS#8 PEM (Ed25519 or P-256); generated into the data directory when unset.
+    pub key_file: Option<PathBuf>,
+    /// PEM files (public or private) of earlier keys, kept in the JWKS so that receipts
+    /// they signed still verify after a rotation.
+    pub previous_keys: Vec<PathBuf>,
+    /// `iss` of every receipt.
+    pub issuer: String,
+}
 
 /// What a receipt asserts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,88 +1,22 @@
 //! Building and running the application: testable with port 0, thin `main`.
 
-use crate::audit::Actor;
 use crate::auth::{keys, Verifier};
-use crate::config::{Clock, Settings};
-use crate::db::{self, Backend, Pool};
+use crate::config::Settings;
+use crate::db;
 use crate::domain::policy::Policy;
-use crate::domain::Purpose;
-use crate::jobs::{spawn_scheduler, JobSchedule, Runner};
+use crate::jobs::{spawn_scheduler, Runner};
 use crate::metrics::Metrics;
 use crate::receipts::Receipts;
 use crate::service::decision_log::DecisionLog;
-use crate::service::eligibility::{Check, Rule};
-use crate::service::outbox::Watch;
+pub use crate::state::AppState;
 use crate::telemetry;
 use crate::webhooks::{target::Targets, worker::Worker};
 use actix_web::dev::Server;
 use actix_web::{middleware::from_fn, web, App, HttpServer};
 use anyhow::Context;
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
 use std::net::TcpListener;
 use std::sync::Arc;
 use utoipa_actix_web::AppExt;
-
-/// Shared by every handler through `web::Data`.
-pub struct AppState {
-    pub pool: Pool,
-    pub policy: Arc<Policy>,
-    pub receipts: Arc<Receipts>,
-    /// Stores decisions in group commits (one writer per instance).
-    pub decisions: DecisionLog,
-    pub verifier: Arc<Verifier>,
-    pub clock: Clock,
-    pub tz: Tz,
-    pub backend: Backend,
-    pub jobs: Vec<JobSchedule>,
-    pub runner: Runner,
-    pub metrics: Metrics,
-    /// Which webhook URLs subscriptions may name.
-    pub targets: Targets,
-    /// Seals webhook signing secrets at rest.
-    pub sealer: Arc<crate::webhooks::sealed::Sealer>,
-    /// How far after now a BKN event may be dated (clock skew between systems).
-    pub bkn_max_future: chrono::TimeDelta,
-}
-
-impl AppState {
-    /// Today in the configured zone.
-    pub fn today(&self) -> NaiveDate {
-        self.clock.today(self.tz)
-    }
-
-    /// What a write needs to tell subscribers of eligibility changes.
-    pub fn watch(&self) -> Watch {
-        Watch {
-            policy: self.policy.clone(),
-            tz: self.tz,
-            today: self.today(),
-        }
-    }
-
-    /// An eligibility check under the policy in force, signed with the receipt key.
-    pub fn check<'a>(
-        &'a self,
-        purpose: Purpose,
-        as_of: NaiveDate,
-        as_known_at: Option<DateTime<Utc>>,
-        actor: &'a Actor,
-        now: DateTime<Utc>,
-    ) -> Check<'a> {
-        Check {
-            rule: Rule {
-                policy: &self.policy,
-                purpose,
-                as_of,
-                now,
-            },
-            as_known_at,
-            receipts: &self.receipts,
-            actor,
-            tz: self.tz,
-        }
-    }
-}
 
 pub fn load_policy(settings: &Settings) -> anyhow::Result<Policy> {
     match &settings.policy_file {

@@ -5,7 +5,7 @@ pub mod keys;
 use crate::audit::Actor;
 use crate::error::{ApiError, ErrorCode};
 use crate::i18n::L10n;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,7 @@
 pub mod sanctions;
 
 use crate::audit::{Actor, Entry};
-use crate::config::Clock;
+use crate::clock::Clock;
 use crate::db::{self, audit, jobs as store, Pool};
 use crate::domain::policy::Policy;
 use crate::error::ApiError;

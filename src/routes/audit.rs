@@ -5,7 +5,7 @@ use crate::audit::Verification;
 use crate::db::{self, audit::AuditRow};
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::get;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};

@@ -8,7 +8,7 @@ use crate::extract::{IdempotencyKey, ItemwiseJson};
 use crate::i18n::{L10n, Lang};
 use crate::service::bkn::{self as svc, EventOutcome, MAX_EVENTS};
 use crate::service::idempotency::{self, Fingerprint, Reply};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{get, post};
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};

@@ -11,7 +11,7 @@ use crate::extract::{IdempotencyKey, ItemwiseJson, Query};
 use crate::i18n::{L10n, Lang};
 use crate::service::eligibility::{self as svc, DecisionRecord, Replay};
 use crate::service::idempotency::{run_write, Fingerprint, Reply};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};

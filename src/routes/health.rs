@@ -5,7 +5,7 @@ use crate::db;
 use crate::domain::policy::{EffectiveDateRule, IssuerDef, PurposeRule, SanctionTypeDef};
 use crate::domain::{AsnStatus, Purpose};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::get;
 use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;

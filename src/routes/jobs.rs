@@ -6,7 +6,7 @@ use crate::db::{self, jobs::RunRow};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Query;
 use crate::jobs::{is_stale, Job};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{get, post};
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};

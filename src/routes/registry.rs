@@ -6,7 +6,7 @@ use crate::domain::{AsnStatus, EmploymentType};
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::service::eligibility::asn_not_found;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::get;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};

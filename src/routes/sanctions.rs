@@ -13,7 +13,7 @@ use crate::i18n::L10n;
 use crate::service::idempotency::{run_write, Fingerprint, Reply};
 use crate::service::journal::Journal;
 use crate::service::sanctions::{self as svc, DecisionRef, NewSanction};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};

@@ -11,7 +11,7 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{ApiJson, Query};
 use crate::i18n::L10n;
 use crate::service::outbox::EVENT_TYPES;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{delete, get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};

@@ -4,7 +4,7 @@
 //! flight when it stopped. Receivers de-duplicate on `webhook-id`.
 
 use super::{sealed::Sealer, sign, target::Targets, WebhookSettings};
-use crate::config::Clock;
+use crate::clock::Clock;
 use crate::db::webhooks::{self as store, Attempt, Claim};
 use crate::db::{self, Pool};
 use crate::error::ApiError;

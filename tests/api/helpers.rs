@@ -2,7 +2,8 @@
 //! fresh PostgreSQL schema dropped afterwards), with a token minter and request helpers.
 
 use asn_eligibility::auth::{mint, MintRequest};
-use asn_eligibility::config::{Clock, Settings, Source};
+use asn_eligibility::clock::Clock;
+use asn_eligibility::config::{Settings, Source};
 use asn_eligibility::startup::Application;
 use chrono::{DateTime, Utc};
 use diesel::connection::SimpleConnection;
