@@ -150,6 +150,69 @@ async fn recorded(client: &reqwest::Client, base: &str, token: &str) -> Vec<Stri
     }
 }
 
+/// Writers recording sanctions as fast as they can against `base`, each decision numbered
+/// `{tag}/{writer}/{n}`: `201` is acknowledged, `503` counted (and retried after 20 ms), any
+/// other answer fails the test; a connection error means the server is gone, and the writer
+/// stops — as it does when `stop` is set.
+struct Writers {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    unavailable: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Writers {
+    fn start(n: usize, base: &str, tag: &str, acked: &Arc<Mutex<BTreeSet<String>>>) -> Writers {
+        let (client, token) = (reqwest::Client::new(), token());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let unavailable = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let tasks = (0..n)
+            .map(|w| {
+                let (client, token, base) = (client.clone(), token.clone(), base.to_string());
+                let (acked, stop, unavailable) = (acked.clone(), stop.clone(), unavailable.clone());
+                let tag = tag.to_string();
+                tokio::spawn(async move {
+                    let mut i = 0;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let number = format!("{tag}/{w}/{i}");
+                        i += 1;
+                        let sent = client
+                            .post(format!("{base}/api/v1/sanctions"))
+                            .bearer_auth(&token)
+                            .json(&sanction(&number))
+                            .send()
+                            .await;
+                        match sent.map(|r| r.status().as_u16()) {
+                            Ok(201) => {
+                                acked.lock().unwrap().insert(number);
+                            }
+                            Ok(503) => {
+                                unavailable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                            }
+                            Ok(other) => panic!("{number}: {other}"),
+                            Err(_) => break, // the server is gone
+                        }
+                    }
+                })
+            })
+            .collect();
+        Writers {
+            tasks,
+            stop,
+            unavailable,
+        }
+    }
+
+    /// Stops them; how many answers were `503`.
+    async fn stop(self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in self.tasks {
+            t.await.unwrap();
+        }
+        self.unavailable.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// Writers record sanctions as fast as they can; the server is killed mid-flight, then
 /// started again: every acknowledged sanction is there exactly once, and the chain verifies.
 async fn kill_nine_under_writes(postgres: bool) {
@@ -160,42 +223,10 @@ async fn kill_nine_under_writes(postgres: bool) {
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
     for round in 0..rounds {
         let server = Server::start(&url, &dir.path().join("data"));
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let tasks: Vec<_> = (0..writers)
-            .map(|w| {
-                let (client, token, base) = (client.clone(), token.clone(), server.base.clone());
-                let (acked, stop) = (acked.clone(), stop.clone());
-                tokio::spawn(async move {
-                    let mut n = 0;
-                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                        let number = format!("K/{round}/{w}/{n}");
-                        n += 1;
-                        let sent = client
-                            .post(format!("{base}/api/v1/sanctions"))
-                            .bearer_auth(&token)
-                            .json(&sanction(&number))
-                            .send()
-                            .await;
-                        match sent {
-                            Ok(r) if r.status().as_u16() == 201 => {
-                                acked.lock().unwrap().insert(number);
-                            }
-                            Ok(r) if r.status().is_server_error() => {
-                                assert_eq!(r.status().as_u16(), 503, "{number}");
-                            }
-                            Ok(r) => panic!("{number}: {}", r.status()),
-                            Err(_) => break, // the server is gone
-                        }
-                    }
-                })
-            })
-            .collect();
+        let running = Writers::start(writers, &server.base, &format!("K/{round}"), &acked);
         tokio::time::sleep(Duration::from_millis(400)).await;
         server.kill();
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        for t in tasks {
-            t.await.unwrap();
-        }
+        running.stop().await;
     }
     let server = Server::start(&url, &dir.path().join("data"));
     let stored = recorded(&client, &server.base, &token).await;
@@ -298,39 +329,8 @@ async fn postgres_lost_under_load_and_back() {
     let server = Server::start(&url, &dir.path().join("data"));
     let (client, token) = (reqwest::Client::new(), token());
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
-    let unavailable = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writers = env_or("FAULT_WRITERS", 4);
-    let tasks: Vec<_> = (0..writers)
-        .map(|w| {
-            let (client, token, base) = (client.clone(), token.clone(), server.base.clone());
-            let (acked, stop, unavailable) = (acked.clone(), stop.clone(), unavailable.clone());
-            tokio::spawn(async move {
-                let mut n = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let number = format!("O/{w}/{n}");
-                    n += 1;
-                    let r = client
-                        .post(format!("{base}/api/v1/sanctions"))
-                        .bearer_auth(&token)
-                        .json(&sanction(&number))
-                        .send()
-                        .await
-                        .unwrap();
-                    match r.status().as_u16() {
-                        201 => {
-                            acked.lock().unwrap().insert(number);
-                        }
-                        503 => {
-                            unavailable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            tokio::time::sleep(Duration::from_millis(20)).await;
-                        }
-                        other => panic!("{number}: {other}"),
-                    }
-                }
-            })
-        })
-        .collect();
+    let running = Writers::start(writers, &server.base, "O", &acked);
     tokio::time::sleep(Duration::from_millis(300)).await;
     proxy.cut();
     tokio::time::sleep(Duration::from_millis(1000)).await;
@@ -344,18 +344,12 @@ async fn postgres_lost_under_load_and_back() {
             break;
         }
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    for t in tasks {
-        t.await.unwrap();
-    }
+    let unavailable = running.stop().await;
     assert!(
         recovered,
         "writes are served again once the database is back"
     );
-    assert!(
-        unavailable.load(std::sync::atomic::Ordering::Relaxed) > 0,
-        "the outage was seen"
-    );
+    assert!(unavailable > 0, "the outage was seen");
     let stored: HashSet<String> = recorded(&client, &server.base, &token)
         .await
         .into_iter()
@@ -367,7 +361,7 @@ async fn postgres_lost_under_load_and_back() {
     eprintln!(
         "postgres lost under load: {} acknowledged, {} answered 503 during the outage, 0 lost",
         acked.len(),
-        unavailable.load(std::sync::atomic::Ordering::Relaxed)
+        unavailable
     );
 }
 
