@@ -125,21 +125,26 @@ fn sanction(number: &str) -> Value {
             "decision": { "number": number, "date": "2026-10-01", "issuer": "PPK", "issuer_agency": "3315" } })
 }
 
+/// `GET url` with the token, as JSON.
+async fn get_json(client: &reqwest::Client, url: String, token: &str) -> Value {
+    client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Every decision number recorded for the NIP (each listed once per row).
 async fn recorded(client: &reqwest::Client, base: &str, token: &str) -> Vec<String> {
     let mut numbers = Vec::new();
     let mut cursor = String::new();
     loop {
         let url = format!("{base}/api/v1/sanctions?nip={NIP}&limit=500&cursor={cursor}");
-        let page: Value = client
-            .get(url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = get_json(client, url, token).await;
         for item in page["items"].as_array().unwrap() {
             numbers.push(item["decision"]["number"].as_str().unwrap().to_string());
         }
@@ -241,15 +246,12 @@ async fn kill_nine_under_writes(postgres: bool) {
     for number in acked.iter() {
         assert!(unique.contains(number), "acknowledged {number} is lost");
     }
-    let verify: Value = client
-        .get(format!("{}/api/v1/audit/verify", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verify = get_json(
+        &client,
+        format!("{}/api/v1/audit/verify", server.base),
+        &token,
+    )
+    .await;
     assert_eq!(verify["ok"], true, "{verify}");
     eprintln!(
         "kill -9 ({}): {} rounds, {} acknowledged, {} stored, chain of {} verified",
@@ -468,14 +470,6 @@ async fn hostile_input_on_every_write_route() {
         }
     }
     assert!(answers > 30, "{answers}");
-    let stored: Value = client
-        .get(format!("{}/api/v1/sanctions", server.base))
-        .bearer_auth(&all)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stored = get_json(&client, format!("{}/api/v1/sanctions", server.base), &all).await;
     assert_eq!(stored["items"], json!([]), "nothing stored");
 }
