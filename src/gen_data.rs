@@ -10,10 +10,11 @@
 use crate::db::asn::{self, NewProfile};
 use crate::db::blocks::{self, BlockRow};
 use crate::db::sanctions::{self, SanctionRow};
+use crate::db::stored::Json;
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::period::add_months;
 use crate::domain::policy::{DefaultDuration, Policy, SanctionTypeDef};
-use crate::domain::Level;
+use crate::domain::{Level, SanctionState};
 use anyhow::{bail, Context};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -211,14 +212,18 @@ pub fn sanction(policy: &Policy, spec: &Spec, k: u64, now: NaiveDateTime) -> San
         DefaultDuration::None => Some(from),
         DefaultDuration::Terminal => None,
     };
-    let state = *r.weighted(&[("recorded", 96), ("lifted", 2), ("annulled", 2)]);
+    let state = *r.weighted(&[
+        (SanctionState::Recorded, 96),
+        (SanctionState::Lifted, 2),
+        (SanctionState::Annulled, 2),
+    ]);
     let id = format!("gen-{:08}-{k:010}", spec.seed % 100_000_000);
     SanctionRow {
         nip: person.nip,
         type_code: t.code.clone(),
         regime: t.regime.clone(),
-        kind: t.kind.as_str().to_string(),
-        level: t.level.map(|l| l.as_str().to_string()),
+        kind: t.kind,
+        level: t.level,
         decision_number: format!("800/{k}/GEN/{}", decided.format("%Y")),
         decision_date: decided,
         received_date: Some(decided + Duration::days(3)),
@@ -228,18 +233,18 @@ pub fn sanction(policy: &Policy, spec: &Spec, k: u64, now: NaiveDateTime) -> San
         violation: Some(r#"{"category":"neutrality"}"#.into()),
         effective_from: from,
         effective_until: until,
-        blocked_purposes: serde_json::to_string(&t.default_blocked_purposes)
-            .unwrap_or_else(|_| "[]".into()),
+        blocked_purposes: Json(t.default_blocked_purposes.clone()),
         document: None,
-        state: state.to_string(),
-        lifted_on: (state == "lifted").then(|| from + Duration::days(30)),
-        lift: (state == "lifted").then(|| r#"{"reason":"followed_up"}"#.into()),
-        annulled_at: (state == "annulled").then(|| {
+        state,
+        lifted_on: (state == SanctionState::Lifted).then(|| from + Duration::days(30)),
+        lift: (state == SanctionState::Lifted).then(|| r#"{"reason":"followed_up"}"#.into()),
+        annulled_at: (state == SanctionState::Annulled).then(|| {
             (decided + Duration::days(60))
                 .and_hms_opt(2, 0, 0)
                 .unwrap_or(now)
         }),
-        annulment: (state == "annulled").then(|| r#"{"reason":"annulled by BPASN"}"#.into()),
+        annulment: (state == SanctionState::Annulled)
+            .then(|| r#"{"reason":"annulled by BPASN"}"#.into()),
         content_hash: format!("{:064x}", k),
         recorded_at: now,
         recorded_by: "gen-data".into(),
@@ -376,10 +381,10 @@ mod tests {
                     s.type_code
                 );
             }
-            *levels.entry(s.level.clone()).or_insert(0) += 1;
+            *levels.entry(s.level).or_insert(0) += 1;
         }
-        let light = levels[&Some("light".to_string())];
-        let severe = levels[&Some("severe".to_string())];
+        let light = levels[&Some(Level::Light)];
+        let severe = levels[&Some(Level::Severe)];
         assert!(light > 4 * severe, "{levels:?}");
     }
 

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod gen_data;
 pub mod i18n;
 pub mod jobs;
+pub mod keyfile;
 pub mod metrics;
 pub mod openapi;
 pub mod receipts;

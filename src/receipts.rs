@@ -209,7 +209,7 @@ fn dev_key(dir: &Path) -> anyhow::Result<(String, bool)> {
     let doc = Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new())
         .map_err(|_| anyhow::anyhow!("cannot generate an Ed25519 key"))?;
     let text = pem::encode(&pem::Pem::new("PRIVATE KEY", doc.as_ref().to_vec()));
-    crate::auth::keys::write_private(&path, &text)
+    crate::keyfile::write_private(&path, &text)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok((text, true))
 }

@@ -182,6 +182,11 @@ impl Application {
             algorithms = ?state.verifier.algorithms(),
             "asn-eligibility listening"
         );
+        // What the middleware and extractors need, each on its own: they import no AppState.
+        let verifier = web::Data::from(state.verifier.clone());
+        let metrics = web::Data::new(state.metrics.clone());
+        let pool = web::Data::new(state.pool.clone());
+        let clock = web::Data::new(state.clock);
         let max_body = settings.max_body_bytes;
         let body_timeout = crate::extract::BodyTimeout(settings.body_timeout);
         crate::openapi::api();
@@ -191,6 +196,10 @@ impl Application {
                 .configure(crate::routes::configure)
                 .split_for_parts();
             app.app_data(state.clone())
+                .app_data(verifier.clone())
+                .app_data(metrics.clone())
+                .app_data(pool.clone())
+                .app_data(clock.clone())
                 .app_data(web::PayloadConfig::new(max_body))
                 .app_data(body_timeout)
                 .wrap(from_fn(telemetry::request_context))

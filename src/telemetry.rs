@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::i18n::Lang;
-use crate::state::AppState;
+use crate::metrics::Metrics;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -54,13 +54,11 @@ pub async fn request_context(
         res.headers_mut().insert(REQUEST_ID, v);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+    if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
         let route = res.request().match_pattern();
         let route = route.as_deref().unwrap_or("unmatched");
         let method = res.request().method().as_str();
-        state
-            .metrics
-            .request(method, route, res.status().as_u16(), elapsed);
+        metrics.request(method, route, res.status().as_u16(), elapsed);
     }
     span.in_scope(|| {
         tracing::info!(

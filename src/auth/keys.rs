@@ -97,15 +97,7 @@ pub fn dev_secret(dir: &Path) -> anyhow::Result<(String, bool)> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let bytes: [u8; 32] = rand::random();
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    write_private(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::keyfile::write_private(&path, &secret)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok((secret, true))
-}
-
-pub(crate) fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    opts.open(path)?.write_all(content.as_bytes())
 }

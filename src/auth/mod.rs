@@ -5,7 +5,7 @@ pub mod keys;
 use crate::audit::Actor;
 use crate::error::{ApiError, ErrorCode};
 use crate::i18n::L10n;
-use crate::state::AppState;
+use crate::service::Caller;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -116,22 +116,11 @@ impl Principal {
         }
     }
 
-    /// An agency-scoped writer may act only on ASN of its agency.
-    pub fn may_write_for(&self, agency_code: Option<&str>) -> Result<(), ApiError> {
-        match (&self.agency, agency_code) {
-            (None, _) => Ok(()),
-            (Some(mine), Some(theirs)) if mine == theirs => Ok(()),
-            (Some(mine), other) => Err(ApiError::with_detail(
-                ErrorCode::Forbidden,
-                format!(
-                    "Token terbatas pada instansi {mine}; ASN ini milik instansi {}",
-                    other.unwrap_or("yang belum diketahui")
-                ),
-                format!(
-                    "The token is limited to agency {mine}; this ASN belongs to {}",
-                    other.unwrap_or("an unknown agency")
-                ),
-            )),
+    /// What the service layer knows of the caller: who, and the agency a writer is limited to.
+    pub fn caller(&self) -> Caller {
+        Caller {
+            actor: self.audit_actor(),
+            agency: self.agency.clone(),
         }
     }
 }
@@ -282,9 +271,9 @@ impl FromRequest for Principal {
 
 /// Verifies the request's bearer token: `unauthorized` when it is missing or not valid.
 pub fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
+    let verifier = req
+        .app_data::<web::Data<Verifier>>()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("token verifier missing")))?;
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         unauthorized(
             "Header Authorization: Bearer wajib",
@@ -306,7 +295,7 @@ pub fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
                 "The Authorization header must be 'Bearer <token>'",
             )
         })?;
-    let mut principal = state.verifier.verify(token)?;
+    let mut principal = verifier.verify(token)?;
     principal.request_id = req
         .extensions()
         .get::<crate::telemetry::RequestId>()

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod policies;
 pub mod sanctions;
 pub mod schema;
+pub mod stored;
 pub mod webhooks;
 
 use crate::error::ApiError;

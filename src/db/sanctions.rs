@@ -1,8 +1,9 @@
 //! Stored sanctions. The lifecycle state is stored; the status is derived per day.
 
 use super::schema::sanctions as s;
+use super::stored::Json;
 use super::AnyConnection;
-use crate::domain::SanctionStatus;
+use crate::domain::{Kind, Level, Purpose, SanctionState, SanctionStatus};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -16,8 +17,8 @@ pub struct SanctionRow {
     pub nip: String,
     pub type_code: String,
     pub regime: String,
-    pub kind: String,
-    pub level: Option<String>,
+    pub kind: Kind,
+    pub level: Option<Level>,
     pub decision_number: String,
     pub decision_date: NaiveDate,
     pub received_date: Option<NaiveDate>,
@@ -27,9 +28,9 @@ pub struct SanctionRow {
     pub violation: Option<String>,
     pub effective_from: NaiveDate,
     pub effective_until: Option<NaiveDate>,
-    pub blocked_purposes: String,
+    pub blocked_purposes: Json<Vec<Purpose>>,
     pub document: Option<String>,
-    pub state: String,
+    pub state: SanctionState,
     pub lifted_on: Option<NaiveDate>,
     pub lift: Option<String>,
     pub annulled_at: Option<NaiveDateTime>,

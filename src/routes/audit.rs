@@ -5,7 +5,6 @@ use crate::audit::Verification;
 use crate::db::{self, audit::AuditRow};
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::state::AppState;
 use actix_web::get;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -72,10 +71,7 @@ pub struct AuditPage {
     responses((status = 200, body = AuditPage), (status = 400, body = crate::error::Problem)),
     security(("bearer" = ["audit:read"])))]
 #[get("/audit/events")]
-pub async fn events(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+pub async fn events(pool: web::Data<db::Pool>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut q = Query::new(&req);
     let nip = q.string("nip").map(|n| parse_nip(&n)).transpose()?;
     let mut filter = db::audit::ListFilter {
@@ -88,7 +84,7 @@ pub async fn events(
     q.finish()?;
     let limit = filter.limit;
     filter.limit += 1;
-    let rows = db::run(&state.pool, move |c| Ok(db::audit::list(c, &filter)?)).await?;
+    let rows = db::run(&pool, move |c| Ok(db::audit::list(c, &filter)?)).await?;
     let (rows, next_cursor) = super::page(rows, limit, |r| r.seq.to_string());
     Ok(reply(&AuditPage {
         items: rows.into_iter().map(AuditEventOut::from).collect(),
@@ -101,7 +97,7 @@ pub async fn events(
     responses((status = 200, body = Verification)),
     security(("bearer" = ["audit:read"])))]
 #[get("/audit/verify")]
-pub async fn verify(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let v = db::run(&state.pool, |c| Ok(crate::audit::verify(c)?)).await?;
+pub async fn verify(pool: web::Data<db::Pool>) -> Result<HttpResponse, ApiError> {
+    let v = db::run(&pool, |c| Ok(crate::audit::verify(c)?)).await?;
     Ok(reply(&v))
 }

@@ -29,8 +29,8 @@ pub async fn live() -> HttpResponse {
 #[utoipa::path(operation_id = "getReadiness", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = crate::error::Problem)))]
 #[get("/health/ready")]
-pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let probe = db::run(&state.pool, |c| {
+pub async fn ready(pool: web::Data<db::Pool>) -> Result<HttpResponse, ApiError> {
+    let probe = db::run(&pool, |c| {
         c.batch_execute("SELECT 1")
             .map_err(|e| ApiError::unavailable(e.into()))
     });
@@ -47,11 +47,14 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 #[utoipa::path(operation_id = "getMetrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain")))]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let deliveries = db::run(&state.pool, |c| Ok(db::webhooks::count_by_status(c)?))
+pub async fn metrics(
+    pool: web::Data<db::Pool>,
+    metrics: web::Data<crate::metrics::Metrics>,
+) -> Result<HttpResponse, ApiError> {
+    let deliveries = db::run(&pool, |c| Ok(db::webhooks::count_by_status(c)?))
         .await
         .unwrap_or_default();
-    let text = state.metrics.render(state.pool.state(), &deliveries);
+    let text = metrics.render(pool.state(), &deliveries);
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text))

@@ -137,8 +137,8 @@ impl SanctionOut {
             nip: r.nip.clone(),
             type_code: r.type_code.clone(),
             regime: r.regime.clone(),
-            kind: r.kind.parse().unwrap_or(Kind::Disciplinary),
-            level: r.level.as_deref().and_then(|l| l.parse().ok()),
+            kind: r.kind,
+            level: r.level,
             status: svc::status_on(r, day),
             decision: DecreeOut {
                 number: r.decision_number.clone(),
@@ -151,7 +151,7 @@ impl SanctionOut {
             violation: json(&r.violation),
             effective_from: r.effective_from,
             effective_until: r.effective_until,
-            blocked_purposes: serde_json::from_str(&r.blocked_purposes).unwrap_or_default(),
+            blocked_purposes: r.blocked_purposes.0.clone(),
             document: json(&r.document),
             lift: json(&r.lift),
             annulment: json(&r.annulment),
@@ -447,7 +447,7 @@ pub async fn create(
             clock.now_naive(),
             &watch,
             |c, j| {
-                let (row, created) = svc::record(c, &new, &who, j, clock.today(tz))?;
+                let (row, created) = svc::record(c, &new, &who.caller(), j, clock.today(tz))?;
                 Ok(Reply {
                     status: if created { 201 } else { 200 },
                     location: Some(format!("/api/v1/sanctions/{}", row.id)),
@@ -567,7 +567,11 @@ async fn lifecycle_write<F>(
     change: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: Fn(&mut db::AnyConnection, &Principal, &mut Journal) -> Result<SanctionRow, ApiError>
+    F: Fn(
+            &mut db::AnyConnection,
+            &crate::service::Caller,
+            &mut Journal,
+        ) -> Result<SanctionRow, ApiError>
         + Send
         + 'static,
 {
@@ -580,7 +584,7 @@ where
             clock.now_naive(),
             &watch,
             |c, j| {
-                let row = change(c, &who, j)?;
+                let row = change(c, &who.caller(), j)?;
                 Ok(Reply {
                     status: 200,
                     location: None,
@@ -832,7 +836,7 @@ pub async fn appeal_decision(
             clock.now_naive(),
             &watch,
             |c, j| {
-                let old = svc::load_under_appeal(c, &id, &who, today)?;
+                let old = svc::load_under_appeal(c, &id, &who.caller(), today)?;
                 let kind = old
                     .appeal
                     .as_deref()
@@ -859,7 +863,7 @@ pub async fn appeal_decision(
                     details: details.clone(),
                     replacement,
                 };
-                let (after, new) = svc::decide_appeal(c, old, decision, &who, j, today)?;
+                let (after, new) = svc::decide_appeal(c, old, decision, &who.caller(), j, today)?;
                 let out = AppealDecisionOut {
                     sanction: SanctionOut::from_row(&after, today),
                     replacement: new.map(|n| SanctionOut::from_row(&n, today)),

@@ -16,7 +16,7 @@ use crate::domain::eligibility::{
 use crate::domain::nip::Nip;
 use crate::domain::period::Period;
 use crate::domain::policy::Policy;
-use crate::domain::{AsnStatus, Kind, Purpose, SanctionState};
+use crate::domain::{AsnStatus, Purpose, SanctionState};
 use crate::error::{ApiError, ErrorCode};
 use crate::i18n::{L10n, Lang};
 use crate::receipts::{ReceiptClaims, Receipts};
@@ -136,12 +136,12 @@ pub fn asn_not_found(nip: &str) -> ApiError {
 }
 
 pub fn sanction_facts(row: &SanctionRow) -> SanctionFacts {
-    let state: SanctionState = row.state.parse().unwrap_or(SanctionState::Recorded);
+    let state = row.state;
     SanctionFacts {
         id: row.id.clone(),
         type_code: row.type_code.clone(),
-        kind: row.kind.parse().unwrap_or(Kind::Disciplinary),
-        level: row.level.as_deref().and_then(|l| l.parse().ok()),
+        kind: row.kind,
+        level: row.level,
         decision_number: row.decision_number.clone(),
         decision_date: row.decision_date,
         decided: decided_period(row),
@@ -156,7 +156,7 @@ pub fn sanction_facts(row: &SanctionRow) -> SanctionFacts {
         } else {
             None
         },
-        blocked_purposes: serde_json::from_str(&row.blocked_purposes).unwrap_or_default(),
+        blocked_purposes: row.blocked_purposes.0.clone(),
         legal_basis: row.legal_basis.clone().unwrap_or_default(),
     }
 }

@@ -9,3 +9,37 @@ pub mod journal;
 pub mod outbox;
 pub mod sanctions;
 pub mod snapshot;
+
+use crate::audit::Actor;
+use crate::error::{ApiError, ErrorCode};
+
+/// Who asks a workflow to act: the actor the trail names and, for a writer limited to one
+/// agency, that agency. Built at the edge (from a token, or for a job run); the service layer
+/// knows nothing of HTTP.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    /// Limits writes to ASN of this agency.
+    pub agency: Option<String>,
+}
+
+impl Caller {
+    /// An agency-scoped writer may act only on ASN of its agency.
+    pub fn may_write_for(&self, agency_code: Option<&str>) -> Result<(), ApiError> {
+        match (&self.agency, agency_code) {
+            (None, _) => Ok(()),
+            (Some(mine), Some(theirs)) if mine == theirs => Ok(()),
+            (Some(mine), other) => Err(ApiError::with_detail(
+                ErrorCode::Forbidden,
+                format!(
+                    "Token terbatas pada instansi {mine}; ASN ini milik instansi {}",
+                    other.unwrap_or("yang belum diketahui")
+                ),
+                format!(
+                    "The token is limited to agency {mine}; this ASN belongs to {}",
+                    other.unwrap_or("an unknown agency")
+                ),
+            )),
+        }
+    }
+}

@@ -2,8 +2,9 @@
 //! transaction.
 
 use super::journal::Journal;
-use crate::auth::Principal;
+use super::Caller;
 use crate::db::sanctions::{self as store, SanctionRow};
+use crate::db::stored::Json;
 use crate::db::{asn, AnyConnection};
 use crate::domain::nip::Nip;
 use crate::domain::period::Period;
@@ -65,7 +66,7 @@ impl NewSanction {
 pub fn record(
     conn: &mut AnyConnection,
     new: &NewSanction,
-    who: &Principal,
+    who: &Caller,
     j: &mut Journal,
     today: NaiveDate,
 ) -> Result<(SanctionRow, bool), ApiError> {
@@ -137,8 +138,8 @@ fn new_row(
         nip: new.nip.as_str().to_string(),
         type_code: t.code.clone(),
         regime: t.regime.clone(),
-        kind: t.kind.as_str().to_string(),
-        level: t.level.map(|l| l.as_str().to_string()),
+        kind: t.kind,
+        level: t.level,
         decision_number: new.decision.number.clone(),
         decision_date: new.decision.date,
         received_date: new.decision.received_date,
@@ -148,9 +149,9 @@ fn new_row(
         violation: new.violation.as_ref().map(|v| v.to_string()),
         effective_from: new.period.from(),
         effective_until: new.period.until(),
-        blocked_purposes: serde_json::to_string(&new.blocked_purposes)?,
+        blocked_purposes: Json(new.blocked_purposes.clone()),
         document: new.document.as_ref().map(|v| v.to_string()),
-        state: SanctionState::Recorded.as_str().to_string(),
+        state: SanctionState::Recorded,
         lifted_on: None,
         lift: None,
         annulled_at: None,
@@ -168,10 +169,6 @@ fn new_row(
     })
 }
 
-pub fn state_of(row: &SanctionRow) -> SanctionState {
-    row.state.parse().unwrap_or(SanctionState::Recorded)
-}
-
 pub fn decided_period(row: &SanctionRow) -> Period {
     Period::new(row.effective_from, row.effective_until)
         .unwrap_or_else(|_| Period::months(row.effective_from, 0))
@@ -179,7 +176,7 @@ pub fn decided_period(row: &SanctionRow) -> Period {
 
 /// What the row's status depends on.
 pub fn lifecycle(row: &SanctionRow) -> Lifecycle {
-    let state = state_of(row);
+    let state = row.state;
     Lifecycle {
         state,
         decided: decided_period(row),
@@ -199,7 +196,7 @@ pub fn status_on(row: &SanctionRow, day: NaiveDate) -> SanctionStatus {
 fn load_writable(
     conn: &mut AnyConnection,
     id: &str,
-    who: &Principal,
+    who: &Caller,
 ) -> Result<SanctionRow, ApiError> {
     let row = store::find(conn, id)?.ok_or_else(sanction_not_found)?;
     if who.agency.is_some() {
@@ -235,7 +232,7 @@ pub fn lift(
     id: &str,
     on: NaiveDate,
     details: serde_json::Value,
-    who: &Principal,
+    who: &Caller,
     j: &mut Journal,
     today: NaiveDate,
 ) -> Result<SanctionRow, ApiError> {
@@ -254,7 +251,7 @@ pub fn lift(
 /// `change` (given the details as JSON text), records `event_type`, returns the sanction after.
 fn move_running(
     conn: &mut AnyConnection,
-    (id, who, j): (&str, &Principal, &mut Journal),
+    (id, who, j): (&str, &Caller, &mut Journal),
     today: NaiveDate,
     (action, event_type): (&str, &str),
     details: serde_json::Value,
@@ -275,7 +272,7 @@ pub fn annul(
     conn: &mut AnyConnection,
     id: &str,
     details: serde_json::Value,
-    who: &Principal,
+    who: &Caller,
     j: &mut Journal,
     today: NaiveDate,
 ) -> Result<SanctionRow, ApiError> {
@@ -306,14 +303,14 @@ pub fn appeal(
     id: &str,
     filing: &AppealFiling,
     policy: &Policy,
-    (who, j): (&Principal, &mut Journal),
+    (who, j): (&Caller, &mut Journal),
     today: NaiveDate,
 ) -> Result<SanctionRow, ApiError> {
     let row = load_writable(conn, id, who)?;
     let t = policy.sanction_type(&row.type_code);
     let decree = AppealedDecree {
         dismissal: t.is_some_and(|t| t.dismissal),
-        level: row.level.as_deref().and_then(|l| l.parse().ok()),
+        level: row.level,
         decision_date: row.decision_date,
         received_date: row.received_date,
     };
@@ -383,7 +380,7 @@ pub struct AppealDecision {
 pub fn load_under_appeal(
     conn: &mut AnyConnection,
     id: &str,
-    who: &Principal,
+    who: &Caller,
     today: NaiveDate,
 ) -> Result<SanctionRow, ApiError> {
     let row = load_writable(conn, id, who)?;
@@ -399,7 +396,7 @@ pub fn decide_appeal(
     conn: &mut AnyConnection,
     row: SanctionRow,
     decision: AppealDecision,
-    who: &Principal,
+    who: &Caller,
     j: &mut Journal,
     today: NaiveDate,
 ) -> Result<(SanctionRow, Option<SanctionRow>), ApiError> {

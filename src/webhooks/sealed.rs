@@ -74,7 +74,7 @@ impl Sealer {
                         .map_err(|_| anyhow::anyhow!("no randomness for a webhook secret key"))?;
                     std::fs::create_dir_all(data_dir)
                         .with_context(|| format!("cannot create {}", data_dir.display()))?;
-                    crate::auth::keys::write_private(&path, &STANDARD.encode(raw))
+                    crate::keyfile::write_private(&path, &STANDARD.encode(raw))
                         .with_context(|| format!("cannot write {}", path.display()))?;
                 }
                 read_key(&path)?

@@ -564,7 +564,9 @@ both!(earlier_versions_keep_every_column, |app| {
         "retired"
     );
     assert_eq!(
-        history::sanctions_at(&mut conn, NIP, now).unwrap()[0].state,
+        history::sanctions_at(&mut conn, NIP, now).unwrap()[0]
+            .state
+            .as_str(),
         "lifted"
     );
 });

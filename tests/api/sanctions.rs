@@ -343,3 +343,47 @@ both!(a_write_answers_what_is_read_back, |app| {
         .await;
     assert_eq!(back.body, r.body);
 });
+
+both!(a_corrupt_stored_value_is_an_error_never_a_default, |app| {
+    let r = app
+        .record(&sanction(
+            NIP,
+            "800/9/CORRUPT/2024",
+            "PP94_S3",
+            "2024-03-25",
+        ))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    // A state no version of the service ever wrote, e.g. from a hand-made migration.
+    app.sql(&format!(
+        "UPDATE sanctions SET state = 'revoked' WHERE id = '{id}'"
+    ));
+    let read = app.get(&format!("/api/v1/sanctions/{id}")).await;
+    assert_eq!(
+        (read.status, read.code()),
+        (500, "internal"),
+        "{:?}",
+        read.body
+    );
+    assert!(
+        !read.body.to_string().contains("revoked"),
+        "the cause is logged, not shown: {:?}",
+        read.body
+    );
+    let check = app.eligibility(NIP, "promotion", "2024-06-01").await;
+    assert_eq!(
+        check.status, 500,
+        "never judged on a guessed state: {:?}",
+        check.body
+    );
+    app.sql(&format!(
+        "UPDATE sanctions SET state = 'recorded', blocked_purposes = 'promotion' WHERE id = '{id}'"
+    ));
+    let read = app.get(&format!("/api/v1/sanctions/{id}")).await;
+    assert_eq!(
+        read.status, 500,
+        "purposes that are not a JSON list: {:?}",
+        read.body
+    );
+});
