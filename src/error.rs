@@ -116,17 +116,17 @@ impl ErrorCode {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct FieldError {
-    pub field: String,
-    pub message: L10n,
-}
+/// A field's problem: the domain's validation speaks it, the problem body lists it.
+pub use crate::domain::FieldError;
 
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: L10n) -> Self {
-        FieldError {
-            field: field.into(),
-            message,
+impl From<crate::domain::sanction::draft::DraftRefusal> for ApiError {
+    fn from(r: crate::domain::sanction::draft::DraftRefusal) -> ApiError {
+        use crate::domain::sanction::draft::DraftRefusal;
+        match r {
+            DraftRefusal::Nip(message) => ApiError::new(ErrorCode::InvalidNip)
+                .detail(message)
+                .with_field("nip"),
+            DraftRefusal::Fields(errors) => ApiError::validation(errors),
         }
     }
 }

@@ -129,7 +129,9 @@ pub fn claim_due(
 ) -> QueryResult<Vec<Due>> {
     let floor = NaiveDate::from_ymd_opt(1, 1, 1).expect("valid date");
     let (after_day, after_id) = after.cloned().unwrap_or((floor, String::new()));
-    let recorded = s::table.filter(s::state.eq("recorded")).limit(limit);
+    let recorded = s::table
+        .filter(s::state.eq(crate::domain::SanctionState::Recorded))
+        .limit(limit);
     match t {
         Transition::Expired => {
             let q = recorded

@@ -3,6 +3,8 @@
 use super::schema::sanctions as s;
 use super::stored::Json;
 use super::AnyConnection;
+use crate::domain::period::Period;
+use crate::domain::sanction::Lifecycle;
 use crate::domain::{Kind, Level, Purpose, SanctionState, SanctionStatus};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -45,6 +47,33 @@ pub struct SanctionRow {
     pub superseded_by: Option<String>,
     pub activated_at: Option<NaiveDateTime>,
     pub expired_at: Option<NaiveDateTime>,
+}
+
+impl SanctionRow {
+    /// What the sanction's status depends on.
+    pub fn lifecycle(&self) -> Lifecycle {
+        let state = self.state;
+        Lifecycle {
+            state,
+            decided: self.decided_period(),
+            lifted_on: self.lifted_on.filter(|_| state == SanctionState::Lifted),
+            appeal_filed_on: self
+                .appeal_filed_on
+                .filter(|_| state == SanctionState::UnderAppeal),
+        }
+    }
+
+    /// The period the decree decided (checked when it was recorded; a row whose end was
+    /// edited to before its start by hand reads as ending the day it starts).
+    pub fn decided_period(&self) -> Period {
+        Period::new(self.effective_from, self.effective_until)
+            .unwrap_or_else(|_| Period::months(self.effective_from, 0))
+    }
+
+    /// The status on `day`, lift and appeal dates included.
+    pub fn status_on(&self, day: NaiveDate) -> SanctionStatus {
+        self.lifecycle().status_on(day)
+    }
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &SanctionRow) -> QueryResult<()> {
@@ -118,7 +147,7 @@ pub fn list(
     if let Some(after) = &f.after {
         q = q.filter(s::id.gt(after.clone()));
     }
-    let recorded = s::state.eq("recorded");
+    let recorded = s::state.eq(SanctionState::Recorded);
     q = match f.status {
         None => q,
         Some(SanctionStatus::Scheduled) => q.filter(recorded.and(s::effective_from.gt(today))),
@@ -145,7 +174,7 @@ pub fn record_appeal(
 ) -> QueryResult<()> {
     diesel::update(s::table.find(id))
         .set((
-            s::state.eq("under_appeal"),
+            s::state.eq(SanctionState::UnderAppeal),
             s::appeal_filed_on.eq(Some(filed_on)),
             s::appeal.eq(Some(appeal)),
             s::updated_at.eq(now),
@@ -158,7 +187,7 @@ pub fn record_appeal(
 pub fn decide_appeal(
     conn: &mut AnyConnection,
     id: &str,
-    state: &str,
+    state: SanctionState,
     appeal: String,
     superseded_by: Option<&str>,
     now: NaiveDateTime,
@@ -183,7 +212,7 @@ pub fn mark_lifted(
 ) -> QueryResult<()> {
     diesel::update(s::table.find(id))
         .set((
-            s::state.eq("lifted"),
+            s::state.eq(SanctionState::Lifted),
             s::lifted_on.eq(Some(on)),
             s::lift.eq(Some(details)),
             s::updated_at.eq(now),
@@ -200,7 +229,7 @@ pub fn mark_annulled(
 ) -> QueryResult<()> {
     diesel::update(s::table.find(id))
         .set((
-            s::state.eq("annulled"),
+            s::state.eq(SanctionState::Annulled),
             s::annulled_at.eq(Some(now)),
             s::annulment.eq(Some(details)),
             s::updated_at.eq(now),

@@ -9,10 +9,27 @@ pub mod period;
 pub mod policy;
 pub mod sanction;
 
+use crate::i18n::L10n;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 use utoipa::ToSchema;
+
+/// What is wrong with one field of a request: its JSON path and the message in both languages.
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    pub field: String,
+    pub message: L10n,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: L10n) -> Self {
+        FieldError {
+            field: field.into(),
+            message,
+        }
+    }
+}
 
 macro_rules! wire_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {

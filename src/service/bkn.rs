@@ -428,15 +428,7 @@ fn apply_profile(
     tz: Tz,
 ) -> Result<EventOutcome, ApiError> {
     let (nip, now) = (nip.as_str(), j.at());
-    if asn::ensure(c, nip, now)? {
-        j.event(
-            c,
-            nip,
-            "asn.registered",
-            None,
-            json!({ "status": "unknown" }),
-        )?;
-    }
+    super::register_unknown(c, nip, j)?;
     let mut changes = changes.clone();
     if let (Some(new_status), None) = (&changes.status, changes.status_since) {
         let current = asn::find(c, nip)?.map(|r| r.status);

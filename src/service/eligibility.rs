@@ -2,7 +2,6 @@
 //! before the answer leaves. A batch costs a constant number of queries.
 
 use super::journal::Journal;
-use super::sanctions::decided_period;
 use crate::audit::{Actor, Entry};
 use crate::db::asn::AsnRow;
 use crate::db::blocks::BlockRow;
@@ -144,7 +143,7 @@ pub fn sanction_facts(row: &SanctionRow) -> SanctionFacts {
         level: row.level,
         decision_number: row.decision_number.clone(),
         decision_date: row.decision_date,
-        decided: decided_period(row),
+        decided: row.decided_period(),
         lifted_on: if state == SanctionState::Lifted {
             row.lifted_on
         } else {

@@ -11,7 +11,23 @@ pub mod sanctions;
 pub mod snapshot;
 
 use crate::audit::Actor;
+use crate::db::{asn, AnyConnection};
 use crate::error::{ApiError, ErrorCode};
+use journal::Journal;
+
+/// Registers an ASN the registry does not know yet (status `unknown`, until BKN sends a
+/// profile), with its `asn.registered` event; nothing when it is known.
+pub fn register_unknown(
+    conn: &mut AnyConnection,
+    nip: &str,
+    j: &mut Journal,
+) -> Result<(), ApiError> {
+    if asn::ensure(conn, nip, j.at())? {
+        let data = serde_json::json!({ "status": "unknown" });
+        j.event(conn, nip, "asn.registered", None, data)?;
+    }
+    Ok(())
+}
 
 /// Who asks a workflow to act: the actor the trail names and, for a writer limited to one
 /// agency, that agency. Built at the edge (from a token, or for a job run); the service layer

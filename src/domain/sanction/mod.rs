@@ -6,6 +6,41 @@ use super::policy::{AppealRules, Policy};
 use super::{AppealKind, Level, SanctionState, SanctionStatus};
 use chrono::NaiveDate;
 
+pub mod draft;
+
+/// What a sanction's lifecycle may be asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    Lift,
+    Annul,
+    Appeal,
+    DecideAppeal,
+}
+
+impl Move {
+    /// Whether a sanction with `status` may make this move: a lift or an appeal only while
+    /// it is scheduled or running, an annulment unless it already counts nowhere, an appeal
+    /// decision only while one is pending.
+    pub fn allowed(self, status: SanctionStatus) -> bool {
+        use SanctionStatus::*;
+        match self {
+            Move::Lift | Move::Appeal => matches!(status, Scheduled | Active),
+            Move::Annul => !matches!(status, Annulled | Superseded),
+            Move::DecideAppeal => status == UnderAppeal,
+        }
+    }
+
+    /// The verb the problem names ("cannot be lifted").
+    pub fn verb(self) -> &'static str {
+        match self {
+            Move::Lift => "lift",
+            Move::Annul => "annul",
+            Move::Appeal => "appeal",
+            Move::DecideAppeal => "decide the appeal of",
+        }
+    }
+}
+
 /// What a sanction's status depends on: its stored lifecycle state, the period decided, and
 /// the days the lifecycle moved (a lift, an appeal filed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +159,18 @@ pub fn check_appeal(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn moves_follow_the_status() {
+        use super::{Move, SanctionStatus as S};
+        let allowed =
+            |m: Move| -> Vec<S> { S::ALL.iter().copied().filter(|s| m.allowed(*s)).collect() };
+        assert_eq!(allowed(Move::Lift), [S::Scheduled, S::Active]);
+        assert_eq!(allowed(Move::Appeal), [S::Scheduled, S::Active]);
+        assert_eq!(allowed(Move::DecideAppeal), [S::UnderAppeal]);
+        assert!(!Move::Annul.allowed(S::Annulled) && !Move::Annul.allowed(S::Superseded));
+        assert!(Move::Annul.allowed(S::Expired) && Move::Annul.allowed(S::Lifted));
+    }
+
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
