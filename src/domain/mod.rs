@@ -156,3 +156,61 @@ wire_enum!(
     /// Why a sanction was lifted early.
     LiftReason { FollowedUp => "followed_up", ObligationEnded => "obligation_ended", Other => "other" }
 );
+
+wire_enum!(
+    /// What happened to an ASN, in the timeline and (where [`EventType::published`]) in the
+    /// change feed and webhooks (api.md's list). The wire names are the stored ones.
+    EventType {
+        SanctionRecorded => "sanction.recorded",
+        SanctionActivated => "sanction.activated",
+        SanctionExpired => "sanction.expired",
+        SanctionLifted => "sanction.lifted",
+        SanctionAnnulled => "sanction.annulled",
+        SanctionAppealed => "sanction.appealed",
+        SanctionAppealDecided => "sanction.appeal_decided",
+        SanctionSuperseded => "sanction.superseded",
+        AsnRegistered => "asn.registered",
+        AsnProfileUpdated => "asn.profile_updated",
+        AsnStatusChanged => "asn.status_changed",
+        BlockOrdered => "block.ordered",
+        BlockReleased => "block.released",
+        EligibilityChanged => "eligibility.changed",
+    }
+);
+
+impl EventType {
+    /// The types subscribers can hear of.
+    pub const PUBLISHED: &'static [EventType] = &[
+        EventType::SanctionRecorded,
+        EventType::SanctionActivated,
+        EventType::SanctionExpired,
+        EventType::SanctionLifted,
+        EventType::SanctionAnnulled,
+        EventType::SanctionSuperseded,
+        EventType::AsnStatusChanged,
+        EventType::BlockOrdered,
+        EventType::BlockReleased,
+        EventType::EligibilityChanged,
+    ];
+
+    pub fn published(self) -> bool {
+        Self::PUBLISHED.contains(&self)
+    }
+
+    /// Whether the ASN is judged again in the event's own transaction. A sanction starting
+    /// or ending is a date boundary instead: the jobs record it, and the sweep that ends
+    /// each job run judges every ASN whose `next_change` has come.
+    pub fn affects_eligibility(self) -> bool {
+        use EventType::*;
+        match self {
+            SanctionRecorded
+            | SanctionLifted
+            | SanctionAnnulled
+            | SanctionAppealed
+            | SanctionAppealDecided
+            | SanctionSuperseded => true,
+            BlockOrdered | BlockReleased | AsnStatusChanged | AsnProfileUpdated => true,
+            SanctionActivated | SanctionExpired | AsnRegistered | EligibilityChanged => false,
+        }
+    }
+}

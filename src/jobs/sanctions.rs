@@ -5,6 +5,7 @@ use super::Job;
 use crate::audit::Actor;
 use crate::db::jobs::{claim_due, stamp, Cursor, Transition};
 use crate::db::{write_tx, AnyConnection};
+use crate::domain::EventType;
 use crate::error::ApiError;
 use crate::service::journal::Journal;
 use crate::service::outbox::Watch;
@@ -23,10 +24,14 @@ pub fn run_batch(
     limit: i64,
 ) -> Result<(usize, Option<Cursor>), ApiError> {
     let (transition, event_type, date_field) = match job {
-        Job::LiftExpired => (Transition::Expired, "sanction.expired", "effective_until"),
+        Job::LiftExpired => (
+            Transition::Expired,
+            EventType::SanctionExpired,
+            "effective_until",
+        ),
         Job::ActivateScheduled => (
             Transition::Activated,
-            "sanction.activated",
+            EventType::SanctionActivated,
             "effective_from",
         ),
     };

@@ -2,7 +2,7 @@
 
 use super::{blocks::BlockOut, parse_nip, reply, sanctions::SanctionOut};
 use crate::db::{self, asn::AsnRow, history};
-use crate::domain::{AsnStatus, EmploymentType};
+use crate::domain::{AsnStatus, EmploymentType, EventType};
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::service::eligibility::asn_not_found;
@@ -77,13 +77,18 @@ fn block_events(b: &crate::db::blocks::BlockRow) -> Vec<TimelineEvent> {
         data: serde_json::json!({ "event_id": event_id, "scope": b.scope, "reference": reference }),
     };
     let mut out = vec![event(
-        "block.ordered",
+        EventType::BlockOrdered.as_str(),
         b.ordered_at,
         &b.ordered_event_id,
         &b.reference,
     )];
     if let (Some(at), Some(id)) = (b.released_at, &b.released_event_id) {
-        out.push(event("block.released", at, id, &b.release_reference));
+        out.push(event(
+            EventType::BlockReleased.as_str(),
+            at,
+            id,
+            &b.release_reference,
+        ));
     }
     out
 }

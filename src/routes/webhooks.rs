@@ -1,16 +1,17 @@
 //! `/api/v1/webhooks` (subscriptions and their deliveries) and `/api/v1/changes` (the same
 //! events as an ordered pull feed).
 
-use super::{page, reply};
-use crate::audit::Entry;
+use super::{page, reply, write_reply};
 use crate::auth::Principal;
+use crate::db;
 use crate::db::outbox::ChangeRow;
 use crate::db::webhooks::{self as store, DeliveryRow, SubscriptionRow};
-use crate::db::{self, audit};
+use crate::domain::EventType;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{ApiJson, Query};
+use crate::extract::{ApiJson, IdempotencyKey, Query};
 use crate::i18n::L10n;
-use crate::service::outbox::EVENT_TYPES;
+use crate::service::idempotency::{run_write, Fingerprint, Reply};
+use crate::service::webhooks::{self as svc, NewSubscription};
 use crate::state::AppState;
 use actix_web::{delete, get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -61,7 +62,19 @@ pub struct SubscriptionPage {
     pub next_cursor: Option<String>,
 }
 
-fn validate(input: &SubscriptionIn, state: &AppState) -> Result<(), ApiError> {
+/// One of the event types subscribers can hear of, or the message naming them.
+fn published_type(t: &str) -> Result<EventType, L10n> {
+    t.parse::<EventType>()
+        .ok()
+        .filter(|t| t.published())
+        .ok_or_else(|| {
+            let known: Vec<&str> = EventType::PUBLISHED.iter().map(|t| t.as_str()).collect();
+            L10n::same(format!("'{t}' is not one of: {}", known.join(", ")))
+        })
+}
+
+/// The checked URL and event types (sorted, without repeats).
+fn validate(input: &SubscriptionIn, state: &AppState) -> Result<Vec<EventType>, ApiError> {
     let mut errors = Vec::new();
     if let Err(why) = state.targets.check_url(input.url.trim()) {
         errors.push(FieldError::new("url", L10n::same(why)));
@@ -72,19 +85,22 @@ fn validate(input: &SubscriptionIn, state: &AppState) -> Result<(), ApiError> {
             L10n::new("minimal satu jenis peristiwa", "at least one event type"),
         ));
     }
+    let mut types = Vec::new();
     for (i, t) in input.event_types.iter().enumerate() {
-        if !EVENT_TYPES.contains(&t.as_str()) {
-            errors.push(FieldError::new(
-                format!("event_types[{i}]"),
-                L10n::same(format!("'{t}' is not one of: {}", EVENT_TYPES.join(", "))),
-            ));
+        match published_type(t) {
+            Ok(t) => types.push(t),
+            Err(why) => errors.push(FieldError::new(format!("event_types[{i}]"), why)),
         }
     }
-    ApiError::check(errors)
+    ApiError::check(errors)?;
+    types.sort_by_key(|t| t.as_str());
+    types.dedup();
+    Ok(types)
 }
 
 /// Subscribe a URL to event types. The response carries the signing secret, once.
 #[utoipa::path(operation_id = "createSubscription", tag = "webhooks", request_body = SubscriptionIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same body, the secret included")),
     responses((status = 201, body = SubscriptionOut), (status = 400, body = crate::error::Problem),
               (status = 403, body = crate::error::Problem)),
     security(("bearer" = ["webhooks:manage"])))]
@@ -92,49 +108,62 @@ fn validate(input: &SubscriptionIn, state: &AppState) -> Result<(), ApiError> {
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
+    key: IdempotencyKey,
     body: ApiJson<SubscriptionIn>,
 ) -> Result<HttpResponse, ApiError> {
+    let fp = Fingerprint::new(&who.sub, key.0, "POST /api/v1/webhooks", &body.value);
     let input = body.body;
-    validate(&input, &state)?;
-    let mut types = input.event_types;
-    types.sort();
-    types.dedup();
-    let (actor, now) = (who.audit_actor(), state.clock.now_naive());
+    let event_types = validate(&input, &state)?;
     let id = uuid::Uuid::now_v7().to_string();
     let secret = crate::webhooks::new_secret();
-    let sealed = state
-        .sealer
-        .seal(&id, &secret)
-        .map_err(ApiError::internal)?;
-    let row = db::run(&state.pool, move |c| {
-        db::write_tx(c, |c| {
-            let row = SubscriptionRow {
-                id,
-                url: input.url.trim().to_string(),
-                event_types: serde_json::to_string(&types)?,
-                secret: sealed,
-                created_by: actor.sub.clone(),
-                created_at: now,
-                starts_after: 0,
-                deleted_at: None,
-            };
-            let data = json!({ "url": row.url, "event_types": types });
-            let entry = Entry::new("webhook.subscribed", None, Some(&row.id), data);
-            // Under the audit head (the lock every change is written under), the newest
-            // change is exactly the last one this subscription does not hear of.
-            audit::append(c, &actor, now, &[entry])?;
-            let row = SubscriptionRow {
-                starts_after: db::outbox::last_id(c)?,
-                ..row
-            };
-            store::insert_subscription(c, &row)?;
-            Ok(row)
-        })
+    let created = id.clone();
+    let new = NewSubscription {
+        sealed_secret: state
+            .sealer
+            .seal(&id, &secret)
+            .map_err(ApiError::internal)?,
+        id,
+        url: input.url.trim().to_string(),
+        event_types,
+    };
+    let (clock, watch) = (state.clock, state.watch());
+    let reply = db::run(&state.pool, move |c| {
+        run_write(
+            c,
+            fp.as_ref(),
+            &who.audit_actor(),
+            clock.now_naive(),
+            &watch,
+            |c, j| {
+                let row = svc::subscribe(c, &new, j)?;
+                Ok(Reply {
+                    status: 201,
+                    location: Some(format!("/api/v1/webhooks/{}", row.id)),
+                    body: json!(SubscriptionOut::of(&row, None)),
+                })
+            },
+        )
     })
     .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/webhooks/{}", row.id)))
-        .json(SubscriptionOut::of(&row, Some(secret))))
+    // The secret is never stored in the clear, not even with the replayable reply: a
+    // replay shows it again from the sealed copy (none once the subscription is deleted).
+    let mut reply = reply;
+    let id = reply.body["id"].as_str().unwrap_or_default().to_string();
+    let secret = if id == created {
+        Some(secret)
+    } else {
+        let sealer = state.sealer.clone();
+        db::run(&state.pool, move |c| {
+            let row = store::find_subscription(c, &id)?;
+            row.map(|r| sealer.open(&r.id, &r.secret).map_err(ApiError::internal))
+                .transpose()
+        })
+        .await?
+    };
+    if let Some(secret) = secret {
+        reply.body["secret"] = json!(secret);
+    }
+    Ok(write_reply(reply))
 }
 
 /// Subscriptions (without their secrets).
@@ -170,16 +199,23 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let (actor, now) = (who.audit_actor(), state.clock.now_naive());
+    let (clock, watch) = (state.clock, state.watch());
     db::run(&state.pool, move |c| {
-        db::write_tx(c, |c| {
-            if !store::delete_subscription(c, &id, now)? {
-                return Err(ApiError::not_found());
-            }
-            let entry = Entry::new("webhook.unsubscribed", None, Some(&id), json!({}));
-            audit::append(c, &actor, now, &[entry])?;
-            Ok(())
-        })
+        run_write(
+            c,
+            None,
+            &who.audit_actor(),
+            clock.now_naive(),
+            &watch,
+            |c, j| {
+                svc::unsubscribe(c, &id, j)?;
+                Ok(Reply {
+                    status: 204,
+                    location: None,
+                    body: serde_json::Value::Null,
+                })
+            },
+        )
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -276,7 +312,7 @@ pub async fn deliveries(
 
 /// Send a failed delivery once more, now. `409 invalid_transition` unless it is `failed`.
 #[utoipa::path(operation_id = "retryDelivery", tag = "webhooks",
-    params(("id" = String, Path)),
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 202, body = DeliveryOut), (status = 404, body = crate::error::Problem),
               (status = 409, body = crate::error::Problem)),
     security(("bearer" = ["webhooks:manage"])))]
@@ -284,35 +320,32 @@ pub async fn deliveries(
 pub async fn retry(
     state: web::Data<AppState>,
     who: Principal,
+    key: IdempotencyKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let (actor, now) = (who.audit_actor(), state.clock.now_naive());
-    let row = db::run(&state.pool, move |c| {
-        db::write_tx(c, |c| {
-            let Some(found) = store::find_delivery(c, &id)? else {
-                return Err(ApiError::not_found());
-            };
-            if !store::retry(c, &id, now)? {
-                return Err(ApiError::with_detail(
-                    crate::error::ErrorCode::InvalidTransition,
-                    format!(
-                        "Pengiriman berstatus {}; hanya yang failed dapat diulang",
-                        found.0.status
-                    ),
-                    format!(
-                        "The delivery is {}; only a failed one can be retried",
-                        found.0.status
-                    ),
-                ));
-            }
-            let entry = Entry::new("webhook.delivery_retried", None, Some(&id), json!({}));
-            audit::append(c, &actor, now, &[entry])?;
-            store::find_delivery(c, &id)?.ok_or_else(ApiError::not_found)
-        })
+    let route = format!("POST /api/v1/webhooks/deliveries/{{id}}/retry {id}");
+    let fp = Fingerprint::new(&who.sub, key.0, &route, &serde_json::Value::Null);
+    let (clock, watch) = (state.clock, state.watch());
+    let reply = db::run(&state.pool, move |c| {
+        run_write(
+            c,
+            fp.as_ref(),
+            &who.audit_actor(),
+            clock.now_naive(),
+            &watch,
+            |c, j| {
+                let row = svc::retry(c, &id, j)?;
+                Ok(Reply {
+                    status: 202,
+                    location: None,
+                    body: json!(DeliveryOut::of(row)),
+                })
+            },
+        )
     })
     .await?;
-    Ok(HttpResponse::Accepted().json(DeliveryOut::of(row)))
+    Ok(write_reply(reply))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -384,15 +417,13 @@ pub async fn changes(
     let types: Option<Vec<String>> = q
         .string("type")
         .map(|t| t.split(',').map(|s| s.trim().to_string()).collect());
-    if let Some(bad) = types
+    if let Some(Err(why)) = types
         .iter()
         .flatten()
-        .find(|t| !EVENT_TYPES.contains(&t.as_str()))
+        .map(|t| published_type(t))
+        .find(Result::is_err)
     {
-        return Err(ApiError::field(
-            "type",
-            L10n::same(format!("'{bad}' is not one of: {}", EVENT_TYPES.join(", "))),
-        ));
+        return Err(ApiError::field("type", why));
     }
     let limit = q.limit();
     q.finish()?;

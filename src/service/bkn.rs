@@ -8,6 +8,7 @@ use crate::db::bkn::{self as seen_store, SeenEvent};
 use crate::db::blocks::{self, BlockRow};
 use crate::db::{asn, audit, write_tx, AnyConnection};
 use crate::domain::nip::Nip;
+use crate::domain::EventType;
 use crate::domain::{AsnStatus, EmploymentType};
 use crate::error::{is_unique_violation, ApiError, ErrorCode, FieldError};
 use crate::extract::from_value;
@@ -114,7 +115,7 @@ pub struct BlockReleaseData {
 enum Change {
     Profile {
         nip: Nip,
-        event_type: &'static str,
+        event_type: EventType,
         changes: asn::ProfileChanges,
     },
     Order {
@@ -211,7 +212,7 @@ fn parse(raw: &serde_json::Value, tz: Tz) -> Result<Parsed, ApiError> {
                 status: d.status.map(|s| s.as_str().to_string()),
                 status_since: None,
             };
-            Change::Profile { nip, event_type: "asn.profile_updated", changes }
+            Change::Profile { nip, event_type: EventType::AsnProfileUpdated, changes }
         }
         "status_changed" => {
             let nip = nip_of(ev.nip.as_deref())?;
@@ -222,7 +223,7 @@ fn parse(raw: &serde_json::Value, tz: Tz) -> Result<Parsed, ApiError> {
                 status_since: Some(d.effective_date.unwrap_or(day)),
                 ..Default::default()
             };
-            Change::Profile { nip, event_type: "asn.status_changed", changes }
+            Change::Profile { nip, event_type: EventType::AsnStatusChanged, changes }
         }
         "block_ordered" => {
             let d: BlockOrderData = from_value(&ev.data).map_err(|e| prefixed(e, "data"))?;
@@ -366,8 +367,10 @@ fn apply_one(
             Change::Profile {
                 nip, event_type, ..
             } => (nip.as_str().to_string(), *event_type),
-            Change::Order { nip, data } => (subject_of(nip.as_ref(), data), "block.ordered"),
-            Change::Release { .. } => ("-".to_string(), "block.released"),
+            Change::Order { nip, data } => {
+                (subject_of(nip.as_ref(), data), EventType::BlockOrdered)
+            }
+            Change::Release { .. } => ("-".to_string(), EventType::BlockReleased),
         };
         let outcome = if seen_store::seen(c, &p.event_id)? {
             EventOutcome::Duplicate
@@ -377,14 +380,14 @@ fn apply_one(
                     nip,
                     event_type,
                     changes,
-                } => apply_profile(c, p, (nip, event_type), changes, &mut j, tz)?,
+                } => apply_profile(c, p, (nip, *event_type), changes, &mut j, tz)?,
                 Change::Order { nip, data } => order_block(c, p, nip.as_ref(), data, &mut j)?,
                 Change::Release { data } => release_block(c, p, data, &mut j)?,
             };
             let seen = SeenEvent {
                 event_id: &p.event_id,
                 nip: &subject,
-                event_type,
+                event_type: event_type.as_str(),
                 occurred_at: p.occurred_at,
                 outcome: outcome.as_str(),
                 received_at: now,
@@ -422,7 +425,7 @@ fn subject_of(nip: Option<&Nip>, data: &BlockOrderData) -> String {
 fn apply_profile(
     c: &mut AnyConnection,
     p: &Parsed,
-    (nip, event_type): (&Nip, &str),
+    (nip, event_type): (&Nip, EventType),
     changes: &asn::ProfileChanges,
     j: &mut Journal,
     tz: Tz,
@@ -444,12 +447,13 @@ fn apply_profile(
         json!({ "event_id": p.event_id, "occurred_at": p.occurred_at.and_utc(), "data": p.data });
     j.event(c, nip, event_type, None, data)?;
     // A full profile that changes the status is a status change to subscribers too.
-    if let (Some(status), "asn.profile_updated") = (&changes.status, event_type) {
+    if let (Some(status), EventType::AsnProfileUpdated) = (&changes.status, event_type) {
         let known = before.as_deref().filter(|s| *s != "unknown");
         if known.is_some_and(|s| s != status) {
             let thin =
                 json!({ "nip": nip, "status": status, "effective_date": changes.status_since });
-            j.outbox().publish("asn.status_changed", Some(nip), thin);
+            j.outbox()
+                .publish(EventType::AsnStatusChanged, Some(nip), thin);
         }
     }
     Ok(EventOutcome::Applied)
@@ -497,12 +501,12 @@ fn order_block(
     blocks::insert(c, &row)?;
     publish_block(
         j,
-        "block.ordered",
+        EventType::BlockOrdered,
         &row,
         json!({ "ordered_at": p.occurred_at.and_utc() }),
     );
     j.audit(Entry::new(
-        "block.ordered",
+        EventType::BlockOrdered.as_str(),
         row.nip.as_deref(),
         Some(&row.id),
         json!({ "scope": row.scope, "agency_code": row.agency_code, "reference": row.reference,
@@ -512,7 +516,12 @@ fn order_block(
 }
 
 /// Tells subscribers of a block: the ASN it is on, or every ASN of the agency.
-fn publish_block(j: &mut Journal, event_type: &str, b: &BlockRow, mut data: serde_json::Value) {
+fn publish_block(
+    j: &mut Journal,
+    event_type: EventType,
+    b: &BlockRow,
+    mut data: serde_json::Value,
+) {
     data["block_id"] = json!(b.id);
     data["scope"] = json!(b.scope);
     data["reference"] = json!(b.reference);
@@ -559,9 +568,9 @@ fn release_block(
         return Ok(EventOutcome::Stale);
     }
     let at = json!({ "released_at": p.occurred_at.and_utc() });
-    publish_block(j, "block.released", &block, at);
+    publish_block(j, EventType::BlockReleased, &block, at);
     j.audit(Entry::new(
-        "block.released",
+        EventType::BlockReleased.as_str(),
         block.nip.as_deref(),
         Some(&block.id),
         json!({ "scope": block.scope, "agency_code": block.agency_code, "reference": d.reference,

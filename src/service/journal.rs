@@ -9,6 +9,7 @@
 use super::outbox::{Outbox, Watch};
 use crate::audit::{Actor, Entry};
 use crate::db::{audit, events, outbox, AnyConnection};
+use crate::domain::EventType;
 use crate::error::ApiError;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
@@ -24,7 +25,7 @@ pub struct Journal {
 }
 
 /// A timeline event to write: `(nip, event_type, sanction_id, data)`.
-pub type Note<'a> = (&'a str, &'a str, Option<&'a str>, Value);
+pub type Note<'a> = (&'a str, EventType, Option<&'a str>, Value);
 
 impl Journal {
     pub fn new(actor: Actor, at: NaiveDateTime, watch: Watch) -> Journal {
@@ -57,7 +58,7 @@ impl Journal {
         &mut self,
         conn: &mut AnyConnection,
         nip: &str,
-        event_type: &str,
+        event_type: EventType,
         sanction_id: Option<&str>,
         data: Value,
     ) -> QueryResult<()> {
@@ -70,7 +71,7 @@ impl Journal {
             .iter()
             .map(|(nip, event_type, sanction_id, data)| events::NewEvent {
                 nip,
-                event_type,
+                event_type: event_type.as_str(),
                 at: self.at,
                 actor: &self.label,
                 sanction_id: *sanction_id,
@@ -79,12 +80,12 @@ impl Journal {
             .collect();
         events::record_all(conn, &rows)?;
         for (nip, t, sid, data) in &notes {
-            self.outbox.note(nip, t, *sid, data);
+            self.outbox.note(nip, *t, *sid, data);
         }
         self.entries.extend(
             notes
                 .into_iter()
-                .map(|(nip, t, sid, data)| Entry::new(t, Some(nip), sid, data)),
+                .map(|(nip, t, sid, data)| Entry::new(t.as_str(), Some(nip), sid, data)),
         );
         Ok(())
     }

@@ -9,9 +9,11 @@ pub mod journal;
 pub mod outbox;
 pub mod sanctions;
 pub mod snapshot;
+pub mod webhooks;
 
 use crate::audit::Actor;
 use crate::db::{asn, AnyConnection};
+use crate::domain::EventType;
 use crate::error::{ApiError, ErrorCode};
 use journal::Journal;
 
@@ -24,7 +26,7 @@ pub fn register_unknown(
 ) -> Result<(), ApiError> {
     if asn::ensure(conn, nip, j.at())? {
         let data = serde_json::json!({ "status": "unknown" });
-        j.event(conn, nip, "asn.registered", None, data)?;
+        j.event(conn, nip, EventType::AsnRegistered, None, data)?;
     }
     Ok(())
 }

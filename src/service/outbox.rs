@@ -14,6 +14,7 @@ use crate::audit::Entry;
 use crate::db::outbox::{self as store, NewChange, StateRow};
 use crate::db::AnyConnection;
 use crate::domain::policy::Policy;
+use crate::domain::EventType;
 use crate::domain::Purpose;
 use crate::error::ApiError;
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
@@ -21,33 +22,6 @@ use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
-
-/// The event types subscribers can hear of (api.md).
-pub const EVENT_TYPES: &[&str] = &[
-    "sanction.recorded",
-    "sanction.activated",
-    "sanction.expired",
-    "sanction.lifted",
-    "sanction.annulled",
-    "sanction.superseded",
-    "asn.status_changed",
-    "block.ordered",
-    "block.released",
-    "eligibility.changed",
-];
-
-/// Timeline events after which the ASN is judged again in the same transaction. A sanction
-/// starting or ending is a date boundary: the jobs record it, and the sweep that ends each
-/// job run judges every ASN whose `next_change` has come, once per run however many
-/// sanctions of theirs turned.
-fn affects_eligibility(event_type: &str) -> bool {
-    if matches!(event_type, "sanction.expired" | "sanction.activated") {
-        return false;
-    }
-    event_type.starts_with("sanction.")
-        || event_type.starts_with("block.")
-        || matches!(event_type, "asn.status_changed" | "asn.profile_updated")
-}
 
 /// Fields of a timeline event's data a subscriber gets: identifiers and the new state, no
 /// personal details (names, violation descriptions stay in the registry).
@@ -77,7 +51,7 @@ pub struct Watch {
 }
 
 struct Pending {
-    event_type: String,
+    event_type: EventType,
     nip: Option<String>,
     data: Value,
 }
@@ -93,11 +67,17 @@ pub struct Outbox {
 impl Outbox {
     /// Takes note of a timeline event: published if subscribers can hear of its type, and
     /// its ASN re-judged at the end if it may change eligibility.
-    pub fn note(&mut self, nip: &str, event_type: &str, sanction_id: Option<&str>, data: &Value) {
-        if affects_eligibility(event_type) {
+    pub fn note(
+        &mut self,
+        nip: &str,
+        event_type: EventType,
+        sanction_id: Option<&str>,
+        data: &Value,
+    ) {
+        if event_type.affects_eligibility() {
             self.touched.insert(nip.to_string());
         }
-        if EVENT_TYPES.contains(&event_type) {
+        if event_type.published() {
             let mut thin = Map::new();
             thin.insert("nip".into(), json!(nip));
             if let Some(id) = sanction_id {
@@ -116,9 +96,9 @@ impl Outbox {
 
     /// An event with no timeline entry of its own (blocks, agency-wide or not). It does not
     /// make its ASN judged again; [`Outbox::touch`] does.
-    pub fn publish(&mut self, event_type: &str, nip: Option<&str>, data: Value) {
+    pub fn publish(&mut self, event_type: EventType, nip: Option<&str>, data: Value) {
         self.pending.push(Pending {
-            event_type: event_type.to_string(),
+            event_type,
             nip: nip.map(str::to_string),
             data,
         });
@@ -171,18 +151,24 @@ impl Outbox {
         };
         for p in std::mem::take(&mut self.pending) {
             let seq = p.nip.as_deref().and_then(&mut next_seq);
-            changes.push(change(&p.event_type, p.nip, seq, p.data, at));
+            changes.push(change(p.event_type, p.nip, seq, p.data, at));
         }
         let mut entries = Vec::new();
         for (nip, data) in told {
             let seq = next_seq(&nip);
             entries.push(Entry::new(
-                "eligibility.changed",
+                EventType::EligibilityChanged.as_str(),
                 Some(&nip),
                 None,
                 data.clone(),
             ));
-            changes.push(change("eligibility.changed", Some(nip), seq, data, at));
+            changes.push(change(
+                EventType::EligibilityChanged,
+                Some(nip),
+                seq,
+                data,
+                at,
+            ));
         }
         // One update per state that changed: outcomes, next change, sequence numbers handed out.
         for (before, after) in states.values() {
@@ -199,7 +185,7 @@ impl Outbox {
 }
 
 fn change(
-    event_type: &str,
+    event_type: EventType,
     nip: Option<String>,
     seq: Option<i64>,
     data: Value,
@@ -207,7 +193,7 @@ fn change(
 ) -> NewChange {
     NewChange {
         event_id: format!("msg_{}", uuid::Uuid::now_v7().simple()),
-        event_type: event_type.to_string(),
+        event_type: event_type.as_str().to_string(),
         nip,
         seq,
         occurred_at: at,

@@ -10,6 +10,7 @@ use crate::db::asn::{self, NewProfile};
 use crate::db::{audit, initial_load, write_tx, AnyConnection};
 use crate::domain::nip::Nip;
 use crate::domain::nip_set::NipSet;
+use crate::domain::EventType;
 use crate::domain::{AsnStatus, EmploymentType};
 use crate::error::ApiError;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -228,7 +229,7 @@ impl<'c> Importer<'c> {
                 .map(|(nip, status, since)| {
                     let data =
                         json!({ "status": status, "effective_date": since, "source": "snapshot" });
-                    (nip.as_str(), "asn.status_changed", None, data)
+                    (nip.as_str(), EventType::AsnStatusChanged, None, data)
                 })
                 .collect();
             j.events(c, notes)?;

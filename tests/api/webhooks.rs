@@ -588,6 +588,46 @@ both!(subscriptions_are_validated_and_deleted, |app| {
     assert_eq!(app.get("/api/v1/webhooks").await.body["items"], json!([]));
 });
 
+// A subscription is a write like any other: an Idempotency-Key replays it (the secret shown
+// again from its sealed copy, never stored in the clear with the reply), and it is audited.
+both!(subscribing_is_idempotent_and_audited, |app| {
+    let body = json!({ "url": "https://example.go.id/hook", "event_types": ["block.ordered"] });
+    let send = |key: &str| {
+        app.request(reqwest::Method::POST, "/api/v1/webhooks")
+            .bearer_auth(app.token(ALL_SCOPES))
+            .header("Idempotency-Key", key)
+            .json(&body)
+    };
+    let first = app.send(send("sub-1")).await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    let replay = app.send(send("sub-1")).await;
+    assert_eq!((replay.status, &replay.body), (201, &first.body));
+    assert_eq!(replay.header("location"), first.header("location"));
+    assert!(first.body["secret"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM webhook_subscriptions"),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM idempotency_keys WHERE body LIKE '%whsec_%'"),
+        0,
+        "the stored reply holds no secret"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'webhook.subscribed'"),
+        1
+    );
+    let other = app
+        .send(send("sub-1").json(
+            &json!({ "url": "https://example.go.id/other", "event_types": ["block.ordered"] }),
+        ))
+        .await;
+    assert_eq!(
+        (other.status, other.code()),
+        (422, "idempotency_key_reused")
+    );
+});
+
 // Signing secrets are sealed at rest (AES-256-GCM): the database never holds the secret a
 // receiver verifies with, yet deliveries are signed with it; a secret stored in plaintext by
 // an earlier version is sealed when the service starts.

@@ -7,6 +7,7 @@ use crate::db::AnyConnection;
 use crate::domain::policy::Policy;
 use crate::domain::sanction::draft::{Appealed, DraftRefusal, ReplacementDraft};
 use crate::domain::sanction::{check_appeal, AppealRefusal, AppealedDecree, Move};
+use crate::domain::EventType;
 use crate::domain::{AppealKind, AppealOutcome, FieldError, SanctionState};
 use crate::error::{ApiError, ErrorCode};
 use crate::i18n::L10n;
@@ -46,7 +47,13 @@ pub fn appeal(
         "last_filing_day": terms.last_filing_day, "decision_due": terms.decision_due,
     });
     store::record_appeal(conn, id, filing.filed_on, details.to_string(), j.at())?;
-    j.event(conn, &row.nip, "sanction.appealed", Some(id), details)?;
+    j.event(
+        conn,
+        &row.nip,
+        EventType::SanctionAppealed,
+        Some(id),
+        details,
+    )?;
     reload(conn, id)
 }
 
@@ -128,7 +135,13 @@ pub fn decide_appeal(
     };
     appeal["decision"] = decision.details.clone();
     let decided = json!({ "outcome": decision.outcome, "decision": decision.details });
-    j.event(conn, &row.nip, "sanction.appeal_decided", Some(id), decided)?;
+    j.event(
+        conn,
+        &row.nip,
+        EventType::SanctionAppealDecided,
+        Some(id),
+        decided,
+    )?;
     let replacement = match (decision.outcome, replacement) {
         (AppealOutcome::Upheld, _) => {
             let state = SanctionState::Recorded;
@@ -140,7 +153,13 @@ pub fn decide_appeal(
             store::decide_appeal(conn, id, state, appeal.to_string(), None, now)?;
             store::mark_annulled(conn, id, decision.details.to_string(), now)?;
             let details = decision.details;
-            j.event(conn, &row.nip, "sanction.annulled", Some(id), details)?;
+            j.event(
+                conn,
+                &row.nip,
+                EventType::SanctionAnnulled,
+                Some(id),
+                details,
+            )?;
             None
         }
         (_, None) => {
@@ -158,7 +177,13 @@ pub fn decide_appeal(
             let by = Some(new_row.id.as_str());
             store::decide_appeal(conn, id, state, appeal.to_string(), by, now)?;
             let data = json!({ "superseded_by": new_row.id, "outcome": decision.outcome });
-            j.event(conn, &row.nip, "sanction.superseded", Some(id), data)?;
+            j.event(
+                conn,
+                &row.nip,
+                EventType::SanctionSuperseded,
+                Some(id),
+                data,
+            )?;
             Some(new_row)
         }
     };

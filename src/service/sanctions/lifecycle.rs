@@ -4,6 +4,7 @@ use super::{load_for, reload};
 use crate::db::sanctions::{self as store, SanctionRow};
 use crate::db::AnyConnection;
 use crate::domain::sanction::Move;
+use crate::domain::EventType;
 use crate::error::ApiError;
 use crate::service::journal::Journal;
 use crate::service::Caller;
@@ -19,7 +20,7 @@ pub fn lift(
 ) -> Result<SanctionRow, ApiError> {
     let row = load_for(conn, id, who, Move::Lift, today)?;
     store::mark_lifted(conn, id, on, details.to_string(), j.at())?;
-    j.event(conn, &row.nip, "sanction.lifted", Some(id), details)?;
+    j.event(conn, &row.nip, EventType::SanctionLifted, Some(id), details)?;
     reload(conn, id)
 }
 
@@ -33,6 +34,12 @@ pub fn annul(
 ) -> Result<SanctionRow, ApiError> {
     let row = load_for(conn, id, who, Move::Annul, today)?;
     store::mark_annulled(conn, id, details.to_string(), j.at())?;
-    j.event(conn, &row.nip, "sanction.annulled", Some(id), details)?;
+    j.event(
+        conn,
+        &row.nip,
+        EventType::SanctionAnnulled,
+        Some(id),
+        details,
+    )?;
     reload(conn, id)
 }

@@ -14,6 +14,7 @@ use crate::db::stored::Json;
 use crate::db::{asn, AnyConnection};
 use crate::domain::sanction::draft::NewSanction;
 use crate::domain::sanction::Move;
+use crate::domain::EventType;
 use crate::domain::{SanctionState, SanctionStatus};
 use crate::error::{ApiError, ErrorCode};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -63,12 +64,12 @@ pub fn record(
         "type": row.type_code, "decision_number": row.decision_number, "issuer": row.issuer,
         "effective_from": row.effective_from, "effective_until": row.effective_until,
     });
-    j.event(conn, nip, "sanction.recorded", Some(&row.id), data)?;
+    j.event(conn, nip, EventType::SanctionRecorded, Some(&row.id), data)?;
     if let Some(until) = row.effective_until.filter(|_| row.expired_at.is_some()) {
         // Recorded after its end (a back-dated record): the job will never see it end, so
         // its end is told now, in the timeline and the feed, as the job would have.
         let ended = json!({ "effective_until": until, "recorded_late": true });
-        j.event(conn, nip, "sanction.expired", Some(&row.id), ended)?;
+        j.event(conn, nip, EventType::SanctionExpired, Some(&row.id), ended)?;
     }
     Ok((row, true))
 }
