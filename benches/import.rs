@@ -9,7 +9,8 @@
 
 use asn_eligibility::audit::Actor;
 use asn_eligibility::db::{self, DatabaseUrl};
-use asn_eligibility::service::snapshot::{import_path, synthetic, Format, ImportReport};
+use asn_eligibility::gen_data::synthetic;
+use asn_eligibility::service::snapshot::{import_path, Format, ImportReport};
 use diesel::connection::SimpleConnection;
 use std::io::Write;
 use std::time::{Duration, Instant};

@@ -33,20 +33,7 @@ impl Default for BodyTimeout {
 /// control characters included, is that item's own error and never refuses the request.
 pub type ItemwiseJson<T> = ApiJson<T, false>;
 
-/// Whether `c` has no business in a record: C0 controls but tab, newline and carriage
-/// return, DEL, and C1 controls. PostgreSQL refuses NUL in text outright.
-pub fn is_forbidden_control(c: char) -> bool {
-    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
-}
-
-/// The longest a text may be, by its field's name: free text 10 000 characters, anything
-/// else 2 000 (the document states the same for every string of a request).
-pub fn max_text(field: &str) -> usize {
-    match field.rsplit('.').next().unwrap_or(field) {
-        "description" | "note" | "reason" => 10_000,
-        _ => 2_000,
-    }
-}
+pub use crate::domain::text::{is_forbidden_control, max_text};
 
 /// `validation_failed` for every string in `value` (keys included) that holds a forbidden
 /// control character or is longer than its field allows, each named by its path

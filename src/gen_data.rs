@@ -302,7 +302,7 @@ pub fn generate(
     if existing > 0 {
         bail!("the database already holds {existing} ASN; gen-data fills an empty registry");
     }
-    crate::service::snapshot::prepare_bulk(conn, 96)?;
+    crate::db::prepare_bulk(conn, 96)?;
     let mut counts = Counts::default();
     for start in (0..spec.asn).step_by(CHUNK as usize) {
         let rows: Vec<NewProfile> = (start..(start + CHUNK).min(spec.asn))
@@ -325,6 +325,61 @@ pub fn generate(
     counts.blocks = rows.len() as u64;
     progress("blocks", counts.blocks);
     Ok(counts)
+}
+
+/// A deterministic synthetic national register, for tests and benchmarks: row `i` is always
+/// the same profile, and NIPs are distinct for `i` below 5 760 000 (and always parse).
+pub mod synthetic {
+    use chrono::{Datelike, Duration, NaiveDate};
+
+    pub const COLUMNS: &str =
+        "nip,name,agency_code,agency_name,unit,rank,position,employment_type,status";
+    const RANKS: [&str; 8] = [
+        "II/a", "II/c", "III/a", "III/b", "III/c", "III/d", "IV/a", "IV/b",
+    ];
+
+    pub fn nip(i: u64) -> String {
+        let birth = NaiveDate::from_ymd_opt(1960, 1, 1).expect("valid")
+            + Duration::days((i % 16_000) as i64);
+        let year = birth.year() as u64 + 20 + (i / 16_000) % 15;
+        let month = (i / 240_000) % 12 + 1;
+        let gender = (i / 2_880_000) % 2 + 1;
+        format!(
+            "{}{year:04}{month:02}{gender}{:03}",
+            birth.format("%Y%m%d"),
+            i % 7 + 1
+        )
+    }
+
+    /// The fields of row `i`, in `COLUMNS` order.
+    pub fn fields(i: u64) -> [String; 9] {
+        let agency = format!("{:04}", 1000 + i % 600);
+        let status = if i % 50 == 0 { "retired" } else { "active" };
+        [
+            nip(i),
+            format!("ASN {i}"),
+            agency.clone(),
+            format!("Instansi {agency}"),
+            format!("Unit {}", i % 40),
+            RANKS[(i % 8) as usize].to_string(),
+            "Analis Kebijakan".to_string(),
+            "PNS".to_string(),
+            status.to_string(),
+        ]
+    }
+
+    pub fn csv_line(i: u64) -> String {
+        fields(i).join(",")
+    }
+
+    pub fn ndjson_line(i: u64) -> String {
+        let f = fields(i);
+        serde_json::json!({
+            "nip": f[0], "name": f[1], "agency_code": f[2], "agency_name": f[3], "unit": f[4],
+            "rank": f[5], "position": f[6], "employment_type": f[7], "status": f[8],
+        })
+        .to_string()
+    }
 }
 
 #[cfg(test)]

@@ -390,6 +390,19 @@ where
     }
 }
 
+/// Bulk-load settings for this connection: on SQLite a page cache of `cache_mib` (bounded,
+/// so memory stays flat whatever the file size; the default 2 MiB makes random-key index
+/// inserts thrash).
+pub fn prepare_bulk(conn: &mut AnyConnection, cache_mib: u32) -> diesel::QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            c.batch_execute(&format!("PRAGMA cache_size = -{}", cache_mib * 1024))
+        }
+        AnyConnection::Postgresql(_) => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod nip_set;
 pub mod period;
 pub mod policy;
 pub mod sanction;
+pub mod text;
 
 use crate::i18n::L10n;
 use serde::{Deserialize, Serialize};

@@ -174,7 +174,8 @@ pub async fn snapshot(
     req: actix_web::HttpRequest,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::service::snapshot::{import_ndjson, ChannelReader, Importer};
+    use crate::routes::body::ChannelReader;
+    use crate::service::snapshot::{import_ndjson, Importer};
     use futures_util::StreamExt;
     let ct = req
         .headers()

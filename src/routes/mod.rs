@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bkn;
 pub mod blocks;
+pub mod body;
 pub mod eligibility;
 pub mod health;
 pub mod jobs;

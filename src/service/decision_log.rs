@@ -4,7 +4,7 @@
 //! of the chain's head) and answers every waiter once it committed. Nothing is answered
 //! before its commit, so durability is kept; one commit and one head lock serve the group.
 
-use super::eligibility::{Decided, DecisionRecord, ToStore};
+use super::eligibility::{DecisionRecord, Signed, ToStore};
 use crate::audit::{Actor, Group};
 use crate::db::{self, audit, decisions, Pool};
 use crate::error::ApiError;
@@ -67,7 +67,7 @@ impl DecisionLog {
     /// Stores the decisions (and audits them); returns them once committed.
     pub async fn store(
         &self,
-        decided: Decided,
+        decided: Signed,
         actor: Actor,
         at: NaiveDateTime,
     ) -> Result<Vec<Result<DecisionRecord, ApiError>>, ApiError> {

@@ -1,6 +1,6 @@
 use crate::both;
 use crate::helpers::{Backend, Resp, TestApp};
-use asn_eligibility::service::snapshot::synthetic;
+use asn_eligibility::gen_data::synthetic;
 use serde_json::json;
 
 async fn send_ndjson(app: &TestApp, body: String) -> Resp {

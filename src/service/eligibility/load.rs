@@ -1,0 +1,96 @@
+//! Loading the records a check reads: the registry now (three queries however many
+//! NIPs), or as it stood at an instant.
+
+use crate::db::asn::AsnRow;
+use crate::db::blocks::BlockRow;
+use crate::db::history;
+use crate::db::sanctions::SanctionRow;
+use crate::db::{self, asn, AnyConnection};
+use crate::error::ApiError;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use std::collections::HashMap;
+
+/// The records of some ASN: each profile with its sanctions and the blocks on it or its agency.
+#[derive(Default)]
+pub struct Loaded {
+    pub(super) profiles: HashMap<String, AsnRow>,
+    pub(super) sanctions: HashMap<String, Vec<SanctionRow>>,
+    pub(super) blocks: HashMap<String, Vec<BlockRow>>,
+}
+
+impl Loaded {
+    /// The registry now: three queries however many NIPs.
+    pub fn current(conn: &mut AnyConnection, nips: &[&str]) -> Result<Loaded, ApiError> {
+        let mut loaded = Loaded {
+            profiles: asn::find_many(conn, nips)?
+                .into_iter()
+                .map(|p| (p.nip.clone(), p))
+                .collect(),
+            ..Loaded::default()
+        };
+        let known: Vec<&str> = nips
+            .iter()
+            .copied()
+            .filter(|n| loaded.profiles.contains_key(*n))
+            .collect();
+        if known.is_empty() {
+            return Ok(loaded);
+        }
+        for s in db::sanctions::for_nips(conn, &known)? {
+            loaded.sanctions.entry(s.nip.clone()).or_default().push(s);
+        }
+        let agencies: Vec<&str> = loaded
+            .profiles
+            .values()
+            .filter_map(|p| p.agency_code.as_deref())
+            .collect();
+        let block_rows = db::blocks::affecting(conn, &known, &agencies)?;
+        for p in loaded.profiles.values() {
+            let on_them = block_rows.iter().filter(|b| {
+                b.nip.as_deref() == Some(p.nip.as_str())
+                    || (b.scope == "agency"
+                        && b.agency_code.is_some()
+                        && b.agency_code == p.agency_code)
+            });
+            loaded
+                .blocks
+                .insert(p.nip.clone(), on_them.cloned().collect());
+        }
+        Ok(loaded)
+    }
+
+    /// The registry as it stood at `t` (a few queries per NIP).
+    pub fn known_at(
+        conn: &mut AnyConnection,
+        nips: &[&str],
+        t: NaiveDateTime,
+    ) -> Result<Loaded, ApiError> {
+        let mut loaded = Loaded::default();
+        for nip in nips {
+            let Some(profile) = history::asn_at(conn, nip, t)? else {
+                continue;
+            };
+            let agency = profile.agency_code.clone();
+            loaded
+                .sanctions
+                .insert(nip.to_string(), history::sanctions_at(conn, nip, t)?);
+            loaded.blocks.insert(
+                nip.to_string(),
+                history::blocks_at(conn, nip, agency.as_deref(), t)?,
+            );
+            loaded.profiles.insert(nip.to_string(), profile);
+        }
+        Ok(loaded)
+    }
+
+    pub fn load(
+        conn: &mut AnyConnection,
+        nips: &[&str],
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Loaded, ApiError> {
+        match known_at {
+            None => Loaded::current(conn, nips),
+            Some(t) => Loaded::known_at(conn, nips, t.naive_utc()),
+        }
+    }
+}
