@@ -33,7 +33,7 @@ impl Default for BodyTimeout {
 /// control characters included, is that item's own error and never refuses the request.
 pub type ItemwiseJson<T> = ApiJson<T, false>;
 
-pub use crate::domain::text::{is_forbidden_control, max_text};
+pub use crate::domain::text::{is_forbidden_control, iso, iso_date, max_text};
 
 /// `validation_failed` for every string in `value` (keys included) that holds a forbidden
 /// control character or is longer than its field allows, each named by its path
@@ -321,40 +321,6 @@ impl Query {
 
 /// Calendar dates in JSON bodies exactly as `YYYY-MM-DD`, as api.md writes them (chrono alone
 /// also takes `2024-1-1`): `#[serde(deserialize_with = "crate::extract::iso::date")]`.
-pub mod iso {
-    use chrono::NaiveDate;
-    use serde::{de::Error, Deserialize, Deserializer};
-
-    pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
-        let raw = String::deserialize(d)?;
-        super::iso_date(&raw)
-            .ok_or_else(|| D::Error::custom(format!("'{raw}' is not a date written YYYY-MM-DD")))
-    }
-
-    pub fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-        match Option::<String>::deserialize(d)? {
-            None => Ok(None),
-            Some(raw) => super::iso_date(&raw).map(Some).ok_or_else(|| {
-                D::Error::custom(format!("'{raw}' is not a date written YYYY-MM-DD"))
-            }),
-        }
-    }
-}
-
-/// A calendar date exactly as `YYYY-MM-DD` (chrono alone also takes `2024-1-1`).
-pub fn iso_date(raw: &str) -> Option<NaiveDate> {
-    let b = raw.as_bytes();
-    let shaped = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    shaped
-        .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
-        .flatten()
-}
-
 /// The `Idempotency-Key` header, if sent (1 to 255 visible ASCII characters).
 pub struct IdempotencyKey(pub Option<String>);
 

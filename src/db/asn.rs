@@ -2,6 +2,7 @@
 
 use super::schema::asn;
 use super::AnyConnection;
+use crate::domain::{AsnStatus, EmploymentType};
 use crate::on_backend;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -16,8 +17,8 @@ pub struct AsnRow {
     pub unit: Option<String>,
     pub rank: Option<String>,
     pub position: Option<String>,
-    pub employment_type: Option<String>,
-    pub status: String,
+    pub employment_type: Option<EmploymentType>,
+    pub status: AsnStatus,
     pub status_since: Option<NaiveDate>,
     pub last_event_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,

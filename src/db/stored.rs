@@ -3,7 +3,7 @@
 //! names is an error, never a default: a corrupt row fails its query.
 
 use super::AnyBackend;
-use crate::domain::{AsnStatus, Kind, Level, Purpose, SanctionState};
+use crate::domain::{AsnStatus, EmploymentType, Kind, Level, Purpose, SanctionState};
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::Pg;
@@ -57,7 +57,14 @@ macro_rules! stored_as_name {
     )+};
 }
 
-stored_as_name!(SanctionState, Kind, Level, Purpose, AsnStatus);
+stored_as_name!(
+    SanctionState,
+    Kind,
+    Level,
+    Purpose,
+    AsnStatus,
+    EmploymentType
+);
 
 /// A value stored as JSON text. Serialised (for the history tables' row images) as that same
 /// text, so a row image and a row agree.

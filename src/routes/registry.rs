@@ -38,8 +38,8 @@ impl From<&AsnRow> for AsnOut {
             unit: r.unit.clone(),
             rank: r.rank.clone(),
             position: r.position.clone(),
-            employment_type: r.employment_type.as_deref().and_then(|t| t.parse().ok()),
-            status: r.status.parse().unwrap_or(AsnStatus::Unknown),
+            employment_type: r.employment_type,
+            status: r.status,
             status_since: r.status_since,
             updated_at: r.updated_at.and_utc(),
         }

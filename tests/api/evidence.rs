@@ -560,7 +560,8 @@ both!(earlier_versions_keep_every_column, |app| {
         history::asn_at(&mut conn, NIP, now)
             .unwrap()
             .unwrap()
-            .status,
+            .status
+            .as_str(),
         "retired"
     );
     assert_eq!(

@@ -7,7 +7,7 @@ use crate::audit::Entry;
 use crate::db::blocks::{self, BlockRow};
 use crate::db::{asn, AnyConnection};
 use crate::domain::nip::Nip;
-use crate::domain::EventType;
+use crate::domain::{AsnStatus, EventType};
 use crate::error::ApiError;
 use crate::service::journal::Journal;
 use chrono_tz::Tz;
@@ -33,7 +33,7 @@ pub(super) fn apply_profile(
     let mut changes = changes.clone();
     if let (Some(new_status), None) = (&changes.status, changes.status_since) {
         let current = asn::find(c, nip)?.map(|r| r.status);
-        if current.as_deref() != Some(new_status.as_str()) {
+        if current.map(|s| s.as_str()) != Some(new_status.as_str()) {
             changes.status_since = Some(p.occurred_at.and_utc().with_timezone(&tz).date_naive());
         }
     }
@@ -46,8 +46,8 @@ pub(super) fn apply_profile(
     j.event(c, nip, event_type, None, data)?;
     // A full profile that changes the status is a status change to subscribers too.
     if let (Some(status), EventType::AsnProfileUpdated) = (&changes.status, event_type) {
-        let known = before.as_deref().filter(|s| *s != "unknown");
-        if known.is_some_and(|s| s != status) {
+        let known = before.filter(|s| *s != AsnStatus::Unknown);
+        if known.is_some_and(|s| s.as_str() != status) {
             let thin =
                 json!({ "nip": nip, "status": status, "effective_date": changes.status_since });
             j.outbox()

@@ -69,7 +69,7 @@ pub fn apply_batch(
             let event_id = raw
                 .get("event_id")
                 .and_then(|v| v.as_str())
-                .filter(|id| !id.chars().any(crate::extract::is_forbidden_control))
+                .filter(|id| !id.chars().any(crate::domain::text::is_forbidden_control))
                 .map(str::to_string);
             let rejected = |e: ApiError| EventResult {
                 event_id: event_id.clone(),

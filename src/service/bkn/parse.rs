@@ -44,7 +44,7 @@ pub struct ProfileData {
 #[serde(deny_unknown_fields)]
 pub struct StatusData {
     pub status: AsnStatus,
-    #[serde(default, deserialize_with = "crate::extract::iso::opt_date")]
+    #[serde(default, deserialize_with = "crate::domain::text::iso::opt_date")]
     pub effective_date: Option<NaiveDate>,
 }
 

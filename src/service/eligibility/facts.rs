@@ -8,7 +8,7 @@ use crate::db::sanctions::SanctionRow;
 use crate::domain::eligibility::{evaluate, AsnFacts, BlockFacts, Outcome, Records, SanctionFacts};
 use crate::domain::period::Period;
 use crate::domain::policy::Policy;
-use crate::domain::{AsnStatus, Purpose, SanctionState};
+use crate::domain::{Purpose, SanctionState};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -55,7 +55,7 @@ pub fn block_facts(row: &BlockRow, tz: Tz) -> BlockFacts {
 /// The profile and sanctions as the rules see them.
 fn rule_facts(profile: &AsnRow, sanctions: &[SanctionRow]) -> (AsnFacts, Vec<SanctionFacts>) {
     let asn = AsnFacts {
-        status: profile.status.parse().unwrap_or(AsnStatus::Unknown),
+        status: profile.status,
     };
     (asn, sanctions.iter().map(sanction_facts).collect())
 }

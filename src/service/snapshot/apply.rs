@@ -7,7 +7,7 @@ use crate::audit::{Actor, Entry};
 use crate::db::asn::{self, NewProfile};
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::nip_set::NipSet;
-use crate::domain::EventType;
+use crate::domain::{AsnStatus, EventType};
 use crate::error::ApiError;
 use crate::service::journal::Journal;
 use crate::service::outbox::Watch;
@@ -157,8 +157,8 @@ fn same_profile(stored: &asn::AsnRow, new: &NewProfile) -> bool {
         && stored.unit == new.unit
         && stored.rank == new.rank
         && stored.position == new.position
-        && stored.employment_type == new.employment_type
-        && stored.status == new.status
+        && stored.employment_type.map(|t| t.as_str()) == new.employment_type.as_deref()
+        && stored.status.as_str() == new.status
         && (new.status_since.is_none() || stored.status_since == new.status_since)
 }
 
@@ -211,16 +211,16 @@ fn apply_chunk(
             }
             Some(s) if same_profile(s, &p) => counts.unchanged += 1,
             Some(s) => {
-                p.status_since = p.status_since.or(if s.status == p.status {
+                p.status_since = p.status_since.or(if s.status.as_str() == p.status {
                     s.status_since
                 } else {
                     Some(today)
                 });
-                if s.status == "unknown" {
+                if s.status == AsnStatus::Unknown {
                     // Its first BKN profile: no status change to tell, but eligibility turns
                     // (from undetermined), and must be judged and told.
                     counts.first_profiles.push(p.nip.clone());
-                } else if s.status != p.status {
+                } else if s.status.as_str() != p.status {
                     let change = (p.nip.clone(), p.status.clone(), p.status_since);
                     counts.status_changes.push(change);
                 }

@@ -24,7 +24,7 @@ pub struct SnapshotLine {
     pub position: Option<String>,
     pub employment_type: Option<EmploymentType>,
     pub status: AsnStatus,
-    #[serde(default, deserialize_with = "crate::extract::iso::opt_date")]
+    #[serde(default, deserialize_with = "crate::domain::text::iso::opt_date")]
     pub status_since: Option<NaiveDate>,
 }
 
