@@ -81,15 +81,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let settings = Settings::load()?;
-            let applied = crate::db::migrate(&settings.database).with_context(|| {
-                format!(
-                    "cannot use the database at {}",
-                    settings.database.redacted()
-                )
-            })?;
+            let applied = migrate(&settings)?;
             println!(
-                "{} migration(s) applied to {}",
-                applied.len(),
+                "{applied} migration(s) applied to {}",
                 settings.database.redacted()
             );
         }
@@ -217,12 +211,7 @@ fn run_job(name: &str) -> anyhow::Result<()> {
         anyhow::anyhow!("no job '{name}'; jobs are: lift_expired, activate_scheduled")
     })?;
     let settings = Settings::load()?;
-    crate::db::migrate(&settings.database).with_context(|| {
-        format!(
-            "cannot use the database at {}",
-            settings.database.redacted()
-        )
-    })?;
+    migrate(&settings)?;
     let pool = crate::db::build_pool(&settings.database, &settings.pool)?;
     let runner = crate::jobs::Runner {
         pool,
@@ -262,12 +251,7 @@ fn import(file: &std::path::Path, format: Option<&str>) -> anyhow::Result<()> {
         })?,
     };
     let settings = Settings::load()?;
-    crate::db::migrate(&settings.database).with_context(|| {
-        format!(
-            "cannot use the database at {}",
-            settings.database.redacted()
-        )
-    })?;
+    migrate(&settings)?;
     let mut conn = crate::db::establish(&settings.database)?;
     let size = std::fs::metadata(file)
         .with_context(|| format!("cannot read {}", file.display()))?
@@ -307,4 +291,15 @@ fn import(file: &std::path::Path, format: Option<&str>) -> anyhow::Result<()> {
         report.rejected
     );
     Ok(())
+}
+
+/// Brings the configured database's schema up to date; how many migrations that applied.
+fn migrate(settings: &Settings) -> anyhow::Result<usize> {
+    let applied = crate::db::migrate(&settings.database).with_context(|| {
+        format!(
+            "cannot use the database at {}",
+            settings.database.redacted()
+        )
+    })?;
+    Ok(applied.len())
 }

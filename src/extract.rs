@@ -87,20 +87,19 @@ fn walk_text(value: &serde_json::Value, path: &str, errors: &mut Vec<FieldError>
     }
 }
 
-fn is_json(req: &HttpRequest) -> bool {
-    let Some(ct) = req
-        .headers()
+/// The request's media type, lower case, without parameters (`""` when none is sent).
+pub fn media_type(req: &HttpRequest) -> String {
+    req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let mime = ct
-        .split(';')
-        .next()
+        .and_then(|ct| ct.split(';').next())
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let mime = media_type(req);
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 

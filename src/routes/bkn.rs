@@ -177,17 +177,7 @@ pub async fn snapshot(
     use crate::routes::body::ChannelReader;
     use crate::service::snapshot::{import_ndjson, Importer};
     use futures_util::StreamExt;
-    let ct = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = crate::extract::media_type(&req);
     if !matches!(
         mime.as_str(),
         "application/x-ndjson" | "application/ndjson" | "application/jsonl"

@@ -11,10 +11,15 @@ pub mod registry;
 pub mod sanctions;
 pub mod webhooks;
 
+use crate::auth::Principal;
+use crate::db::{self, AnyConnection};
 use crate::domain::nip::Nip;
 use crate::error::{ApiError, ErrorCode};
 use crate::i18n::L10n;
-use crate::service::idempotency::Reply;
+use crate::service::idempotency::{run_write, Fingerprint, Reply};
+use crate::service::journal::Journal;
+use crate::service::Caller;
+use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
@@ -134,6 +139,28 @@ pub fn page<T>(
     let next = (rows.len() > limit).then(|| key(&rows[limit - 1]));
     rows.truncate(limit);
     (rows, next)
+}
+
+/// Runs `work` as one idempotent write (`run_write`: one transaction with its journal, the
+/// reply stored under the `Idempotency-Key`) on a pooled connection, off the async runtime;
+/// `work` gets the service's view of the caller.
+pub async fn write<F>(
+    state: &AppState,
+    who: &Principal,
+    fp: Option<Fingerprint>,
+    mut work: F,
+) -> Result<Reply, ApiError>
+where
+    F: FnMut(&mut AnyConnection, &Caller, &mut Journal) -> Result<Reply, ApiError> + Send + 'static,
+{
+    let (clock, watch, caller) = (state.clock, state.watch(), who.caller());
+    db::run(&state.pool, move |c| {
+        let now = clock.now_naive();
+        run_write(c, fp.as_ref(), &caller.actor, now, &watch, |c, j| {
+            work(c, &caller, j)
+        })
+    })
+    .await
 }
 
 /// `200` with a JSON body.

@@ -1,7 +1,7 @@
 //! `/api/v1/webhooks` (subscriptions and their deliveries) and `/api/v1/changes` (the same
 //! events as an ordered pull feed).
 
-use super::{page, reply, write_reply};
+use super::{page, reply, write, write_reply};
 use crate::auth::Principal;
 use crate::db;
 use crate::db::outbox::ChangeRow;
@@ -10,7 +10,7 @@ use crate::domain::EventType;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ApiJson, IdempotencyKey, Query};
 use crate::i18n::L10n;
-use crate::service::idempotency::{run_write, Fingerprint, Reply};
+use crate::service::idempotency::{Fingerprint, Reply};
 use crate::service::webhooks::{self as svc, NewSubscription};
 use crate::state::AppState;
 use actix_web::{delete, get, post};
@@ -126,23 +126,13 @@ pub async fn create(
         url: input.url.trim().to_string(),
         event_types,
     };
-    let (clock, watch) = (state.clock, state.watch());
-    let reply = db::run(&state.pool, move |c| {
-        run_write(
-            c,
-            fp.as_ref(),
-            &who.audit_actor(),
-            clock.now_naive(),
-            &watch,
-            |c, j| {
-                let row = svc::subscribe(c, &new, j)?;
-                Ok(Reply {
-                    status: 201,
-                    location: Some(format!("/api/v1/webhooks/{}", row.id)),
-                    body: json!(SubscriptionOut::of(&row, None)),
-                })
-            },
-        )
+    let reply = write(&state, &who, fp, move |c, _, j| {
+        let row = svc::subscribe(c, &new, j)?;
+        Ok(Reply {
+            status: 201,
+            location: Some(format!("/api/v1/webhooks/{}", row.id)),
+            body: json!(SubscriptionOut::of(&row, None)),
+        })
     })
     .await?;
     // The secret is never stored in the clear, not even with the replayable reply: a
@@ -199,23 +189,14 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let (clock, watch) = (state.clock, state.watch());
-    db::run(&state.pool, move |c| {
-        run_write(
-            c,
-            None,
-            &who.audit_actor(),
-            clock.now_naive(),
-            &watch,
-            |c, j| {
-                svc::unsubscribe(c, &id, j)?;
-                Ok(Reply {
-                    status: 204,
-                    location: None,
-                    body: serde_json::Value::Null,
-                })
-            },
-        )
+    write(&state, &who, None, move |c, _, j| {
+        svc::unsubscribe(c, &id, j)?;
+        let body = serde_json::Value::Null;
+        Ok(Reply {
+            status: 204,
+            location: None,
+            body,
+        })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -326,23 +307,14 @@ pub async fn retry(
     let id = path.into_inner();
     let route = format!("POST /api/v1/webhooks/deliveries/{{id}}/retry {id}");
     let fp = Fingerprint::new(&who.sub, key.0, &route, &serde_json::Value::Null);
-    let (clock, watch) = (state.clock, state.watch());
-    let reply = db::run(&state.pool, move |c| {
-        run_write(
-            c,
-            fp.as_ref(),
-            &who.audit_actor(),
-            clock.now_naive(),
-            &watch,
-            |c, j| {
-                let row = svc::retry(c, &id, j)?;
-                Ok(Reply {
-                    status: 202,
-                    location: None,
-                    body: json!(DeliveryOut::of(row)),
-                })
-            },
-        )
+    let reply = write(&state, &who, fp, move |c, _, j| {
+        let row = svc::retry(c, &id, j)?;
+        let body = json!(DeliveryOut::of(row));
+        Ok(Reply {
+            status: 202,
+            location: None,
+            body,
+        })
     })
     .await?;
     Ok(write_reply(reply))

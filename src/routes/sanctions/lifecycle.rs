@@ -10,8 +10,8 @@ use crate::domain::AppealOutcome;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ApiJson, IdempotencyKey};
 use crate::i18n::L10n;
-use crate::routes::write_reply;
-use crate::service::idempotency::{run_write, Fingerprint, Reply};
+use crate::routes::{write, write_reply};
+use crate::service::idempotency::{Fingerprint, Reply};
 use crate::service::journal::Journal;
 use crate::service::sanctions as svc;
 use crate::service::Caller;
@@ -75,22 +75,12 @@ where
         + Send
         + 'static,
 {
-    let (clock, watch) = (state.clock, state.watch());
-    let reply = db::run(&state.pool, move |c| {
-        run_write(
-            c,
-            fp.as_ref(),
-            &who.audit_actor(),
-            clock.now_naive(),
-            &watch,
-            |c, j| {
-                Ok(Reply {
-                    status: 200,
-                    location: None,
-                    body: change(c, &who.caller(), j)?,
-                })
-            },
-        )
+    let reply = write(state, &who, fp, move |c, who, j| {
+        Ok(Reply {
+            status: 200,
+            location: None,
+            body: change(c, who, j)?,
+        })
     })
     .await?;
     Ok(write_reply(reply))

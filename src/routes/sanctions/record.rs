@@ -6,8 +6,8 @@ use crate::db;
 use crate::domain::nip::Nip;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{ApiJson, IdempotencyKey, Query};
-use crate::routes::{page, reply, write_reply};
-use crate::service::idempotency::{run_write, Fingerprint, Reply};
+use crate::routes::{page, reply, write, write_reply};
+use crate::service::idempotency::{Fingerprint, Reply};
 use crate::service::sanctions as svc;
 use crate::state::AppState;
 use actix_web::{get, post};
@@ -32,23 +32,14 @@ pub async fn create(
     let fp = Fingerprint::new(&who.sub, key.0, "POST /api/v1/sanctions", &body.value);
     let decree_date = body.body.decision.date;
     let new = body.body.into_draft().settle(&state.policy, decree_date)?;
-    let (clock, tz, watch) = (state.clock, state.tz, state.watch());
-    let reply = db::run(&state.pool, move |c| {
-        run_write(
-            c,
-            fp.as_ref(),
-            &who.audit_actor(),
-            clock.now_naive(),
-            &watch,
-            |c, j| {
-                let (row, created) = svc::record(c, &new, &who.caller(), j, clock.today(tz))?;
-                Ok(Reply {
-                    status: if created { 201 } else { 200 },
-                    location: Some(format!("/api/v1/sanctions/{}", row.id)),
-                    body: json!(SanctionOut::from_row(&row, clock.today(tz))),
-                })
-            },
-        )
+    let (clock, tz) = (state.clock, state.tz);
+    let reply = write(&state, &who, fp, move |c, who, j| {
+        let (row, created) = svc::record(c, &new, who, j, clock.today(tz))?;
+        Ok(Reply {
+            status: if created { 201 } else { 200 },
+            location: Some(format!("/api/v1/sanctions/{}", row.id)),
+            body: json!(SanctionOut::from_row(&row, clock.today(tz))),
+        })
     })
     .await?;
     Ok(write_reply(reply))

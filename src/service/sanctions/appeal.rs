@@ -1,7 +1,7 @@
 //! Appeals (upaya administratif, PP 79/2021): filing one, and deciding it, which may put a
 //! replacement in the appealed sanction's place.
 
-use super::{load_for, record, reload};
+use super::{annul_row, load_for, record, reload};
 use crate::db::sanctions::{self as store, SanctionRow};
 use crate::db::AnyConnection;
 use crate::domain::policy::Policy;
@@ -151,15 +151,7 @@ pub fn decide_appeal(
         (AppealOutcome::Annulled, _) => {
             let state = SanctionState::Annulled;
             store::decide_appeal(conn, id, state, appeal.to_string(), None, now)?;
-            store::mark_annulled(conn, id, decision.details.to_string(), now)?;
-            let details = decision.details;
-            j.event(
-                conn,
-                &row.nip,
-                EventType::SanctionAnnulled,
-                Some(id),
-                details,
-            )?;
+            annul_row(conn, (&row.nip, id), decision.details, j)?;
             None
         }
         (_, None) => {

@@ -1,6 +1,6 @@
 //! Lifting and annulling a sanction.
 
-use super::{load_for, reload};
+use super::{annul_row, load_for, reload};
 use crate::db::sanctions::{self as store, SanctionRow};
 use crate::db::AnyConnection;
 use crate::domain::sanction::Move;
@@ -33,13 +33,6 @@ pub fn annul(
     today: NaiveDate,
 ) -> Result<SanctionRow, ApiError> {
     let row = load_for(conn, id, who, Move::Annul, today)?;
-    store::mark_annulled(conn, id, details.to_string(), j.at())?;
-    j.event(
-        conn,
-        &row.nip,
-        EventType::SanctionAnnulled,
-        Some(id),
-        details,
-    )?;
+    annul_row(conn, (&row.nip, id), details, j)?;
     reload(conn, id)
 }

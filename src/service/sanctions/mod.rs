@@ -171,6 +171,18 @@ fn invalid_transition(action: &str, status: SanctionStatus) -> ApiError {
     .extra("current_status", json!(status))
 }
 
+/// Marks a sanction annulled, with its timeline event.
+fn annul_row(
+    conn: &mut AnyConnection,
+    (nip, id): (&str, &str),
+    details: serde_json::Value,
+    j: &mut Journal,
+) -> Result<(), ApiError> {
+    store::mark_annulled(conn, id, details.to_string(), j.at())?;
+    j.event(conn, nip, EventType::SanctionAnnulled, Some(id), details)?;
+    Ok(())
+}
+
 /// The sanction after a move.
 fn reload(conn: &mut AnyConnection, id: &str) -> Result<SanctionRow, ApiError> {
     store::find(conn, id)?.ok_or_else(sanction_not_found)
