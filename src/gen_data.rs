@@ -7,14 +7,14 @@
 //! on SQLite). It stands for records that existed before the service, so it writes no
 //! timeline and no audit trail. Row `i` depends only on `(seed, i)`.
 
-use crate::db::asn::{self, NewProfile};
+use crate::db::asn::{self, AsnRow};
 use crate::db::blocks::{self, BlockRow};
 use crate::db::sanctions::{self, SanctionRow};
 use crate::db::stored::Json;
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::period::add_months;
 use crate::domain::policy::{DefaultDuration, Policy, SanctionTypeDef};
-use crate::domain::{Level, SanctionState};
+use crate::domain::{AsnStatus, EmploymentType, Level, SanctionState};
 use anyhow::{bail, Context};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -120,16 +120,16 @@ const POSITIONS: [(&str, u32); 6] = [
     ("Penyuluh", 13),
     ("Kepala Seksi", 10),
 ];
-const STATUSES: [(&str, u32); 5] = [
-    ("active", 9_600),
-    ("retired", 250),
-    ("suspended", 60),
-    ("dismissed", 50),
-    ("deceased", 40),
+const STATUSES: [(AsnStatus, u32); 5] = [
+    (AsnStatus::Active, 9_600),
+    (AsnStatus::Retired, 250),
+    (AsnStatus::Suspended, 60),
+    (AsnStatus::Dismissed, 50),
+    (AsnStatus::Deceased, 40),
 ];
 
 /// Person `i`: their NIP and profile.
-pub fn profile(seed: u64, i: u64, now: NaiveDateTime) -> NewProfile {
+pub fn profile(seed: u64, i: u64, now: NaiveDateTime) -> AsnRow {
     let mut r = Rng::for_row(seed, 1, i);
     let birth = day(1965, 1, 1) + Duration::days(((i / 999) * 7919 % 14_600) as i64);
     let birth_year = birth
@@ -145,7 +145,7 @@ pub fn profile(seed: u64, i: u64, now: NaiveDateTime) -> NewProfile {
         let contract = 1 + r.below(3);
         (
             format!("{year:04}2{contract}"),
-            "PPPK",
+            EmploymentType::Pppk,
             r.weighted(&PPPK_GRADES).to_string(),
         )
     } else {
@@ -153,14 +153,14 @@ pub fn profile(seed: u64, i: u64, now: NaiveDateTime) -> NewProfile {
         let month = 1 + r.below(12);
         (
             format!("{year:04}{month:02}"),
-            "PNS",
+            EmploymentType::Pns,
             r.weighted(&PNS_RANKS).to_string(),
         )
     };
     let nip = format!("{}{middle}{gender}{seq:03}", birth.format("%Y%m%d"));
     let agency = agency_of(&mut r);
-    let status = r.weighted(&STATUSES).to_string();
-    NewProfile {
+    let status = *r.weighted(&STATUSES);
+    AsnRow {
         nip,
         name: Some(format!("ASN {i}")),
         agency_code: Some(agency_code(agency)),
@@ -168,9 +168,10 @@ pub fn profile(seed: u64, i: u64, now: NaiveDateTime) -> NewProfile {
         unit: Some(format!("Unit {}", r.below(40))),
         rank: Some(rank),
         position: Some(r.weighted(&POSITIONS).to_string()),
-        employment_type: Some(employment_type.to_string()),
+        employment_type: Some(employment_type),
         status,
         status_since: Some(day(2015, 1, 1) + Duration::days(r.below(4_000) as i64)),
+        last_event_at: None,
         created_at: now,
         updated_at: now,
     }
@@ -305,7 +306,7 @@ pub fn generate(
     crate::db::prepare_bulk(conn, 96)?;
     let mut counts = Counts::default();
     for start in (0..spec.asn).step_by(CHUNK as usize) {
-        let rows: Vec<NewProfile> = (start..(start + CHUNK).min(spec.asn))
+        let rows: Vec<AsnRow> = (start..(start + CHUNK).min(spec.asn))
             .map(|i| profile(spec.seed, i, now))
             .collect();
         write_tx(conn, |c| asn::insert_new(c, &rows)).context("writing ASN")?;
@@ -404,7 +405,7 @@ mod tests {
             }
             assert_eq!(
                 nip.kind() == NipKind::Pppk,
-                p.employment_type.as_deref() == Some("PPPK")
+                p.employment_type == Some(EmploymentType::Pppk)
             );
             assert!(seen.insert(p.nip), "row {i} repeats a NIP");
         }

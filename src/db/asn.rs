@@ -7,8 +7,12 @@ use crate::on_backend;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, serde::Serialize, serde::Deserialize)]
+/// A profile as stored; a snapshot's line inserts one whole.
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = asn)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct AsnRow {
     pub nip: String,
     pub name: Option<String>,
@@ -92,33 +96,14 @@ pub fn apply_event(
     Ok(updated == 1)
 }
 
-/// A whole profile as a snapshot gives it.
-#[derive(Debug, Clone, PartialEq, Insertable)]
-#[diesel(table_name = asn)]
-#[diesel(treat_none_as_default_value = false)]
-pub struct NewProfile {
-    pub nip: String,
-    pub name: Option<String>,
-    pub agency_code: Option<String>,
-    pub agency_name: Option<String>,
-    pub unit: Option<String>,
-    pub rank: Option<String>,
-    pub position: Option<String>,
-    pub employment_type: Option<String>,
-    pub status: String,
-    pub status_since: Option<NaiveDate>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
 /// Inserts profiles known to be new: COPY on PostgreSQL, multi-row inserts on SQLite.
-pub fn insert_new(conn: &mut AnyConnection, rows: &[NewProfile]) -> QueryResult<()> {
+pub fn insert_new(conn: &mut AnyConnection, rows: &[AsnRow]) -> QueryResult<()> {
     // 12 columns: 2 000 rows stay under SQLite's bind-parameter limit.
     crate::bulk_insert!(conn, asn::table, rows, 2000)
 }
 
 /// Overwrites the profile fields of existing ASN (their history of events stays).
-pub fn overwrite(conn: &mut AnyConnection, rows: &[NewProfile]) -> QueryResult<()> {
+pub fn overwrite(conn: &mut AnyConnection, rows: &[AsnRow]) -> QueryResult<()> {
     use diesel::upsert::excluded;
     for chunk in rows.chunks(2000) {
         on_backend!(conn, |c| diesel::insert_into(asn::table)

@@ -13,7 +13,7 @@
 //! before they are dropped, so migrations stay the one place that defines them. The
 //! transaction covers the DDL too, so a failure anywhere leaves the registry as it was.
 
-use super::asn::NewProfile;
+use super::asn::AsnRow;
 use super::schema::asn;
 use super::AnyConnection;
 use crate::on_backend;
@@ -119,7 +119,7 @@ pub fn begin(c: &mut AnyConnection) -> QueryResult<Option<Dropped>> {
 /// Loads rows (after [`begin`]). On SQLite the rows whose NIP was loaded already are
 /// skipped, and their positions in `rows` returned; on PostgreSQL such rows show in
 /// [`finish`].
-pub fn load(c: &mut AnyConnection, rows: &[NewProfile]) -> QueryResult<Vec<usize>> {
+pub fn load(c: &mut AnyConnection, rows: &[AsnRow]) -> QueryResult<Vec<usize>> {
     match c {
         AnyConnection::Postgresql(pg) => {
             use diesel::pg::CopyFormat;
@@ -176,7 +176,7 @@ pub fn load(c: &mut AnyConnection, rows: &[NewProfile]) -> QueryResult<Vec<usize
 /// Writes rows in COPY's binary format, a megabyte at a time (diesel's COPY of insertable
 /// values hands libpq one row at a time and cannot FREEZE). Text would cost the server a
 /// parse of every date and timestamp.
-fn copy_binary(out: &mut dyn std::io::Write, rows: &[NewProfile]) -> std::io::Result<()> {
+fn copy_binary(out: &mut dyn std::io::Write, rows: &[AsnRow]) -> std::io::Result<()> {
     use chrono::NaiveDate;
     const COLUMNS: i16 = 12;
     let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date");
@@ -199,15 +199,15 @@ fn copy_binary(out: &mut dyn std::io::Write, rows: &[NewProfile]) -> std::io::Re
     for p in rows {
         buf.extend_from_slice(&COLUMNS.to_be_bytes());
         for text in [
-            Some(&p.nip),
-            p.name.as_ref(),
-            p.agency_code.as_ref(),
-            p.agency_name.as_ref(),
-            p.unit.as_ref(),
-            p.rank.as_ref(),
-            p.position.as_ref(),
-            p.employment_type.as_ref(),
-            Some(&p.status),
+            Some(p.nip.as_str()),
+            p.name.as_deref(),
+            p.agency_code.as_deref(),
+            p.agency_name.as_deref(),
+            p.unit.as_deref(),
+            p.rank.as_deref(),
+            p.position.as_deref(),
+            p.employment_type.map(|t| t.as_str()),
+            Some(p.status.as_str()),
         ] {
             field(&mut buf, text.map(|t| t.as_bytes()));
         }

@@ -4,7 +4,7 @@
 use super::parse::{read_ndjson, SnapshotLine};
 use super::{ImportReport, CHUNK};
 use crate::audit::{Actor, Entry};
-use crate::db::asn::{self, NewProfile};
+use crate::db::asn::{self, AsnRow};
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::nip_set::NipSet;
 use crate::domain::{AsnStatus, EventType};
@@ -24,7 +24,7 @@ pub struct Importer<'c> {
     now: NaiveDateTime,
     /// Today, and how to tell subscribers of the statuses the snapshot changes.
     watch: Watch,
-    pending: Vec<(u64, NewProfile)>,
+    pending: Vec<(u64, AsnRow)>,
     /// Every NIP written or found unchanged so far: a NIP repeated chunks apart is a
     /// repeat, not an update.
     seen: NipSet,
@@ -62,7 +62,7 @@ impl<'c> Importer<'c> {
     pub fn push_profile(
         &mut self,
         line: u64,
-        profile: Result<NewProfile, String>,
+        profile: Result<AsnRow, String>,
     ) -> Result<(), ApiError> {
         self.report.lines += 1;
         match profile {
@@ -127,7 +127,7 @@ struct ChunkCounts {
     unchanged: u64,
     duplicates: Vec<(u64, String, String)>,
     /// `(nip, new status, since)` of every known ASN whose status the chunk changed.
-    status_changes: Vec<(String, String, Option<NaiveDate>)>,
+    status_changes: Vec<(String, AsnStatus, Option<NaiveDate>)>,
     /// ASN registered before (by a sanction, status `unknown`) that get their first profile.
     first_profiles: Vec<String>,
     /// SHA-256 of the NIPs inserted or updated, sorted, each followed by a newline.
@@ -150,21 +150,21 @@ impl ChunkCounts {
 }
 
 /// The fields a snapshot sets, to compare with what is stored.
-fn same_profile(stored: &asn::AsnRow, new: &NewProfile) -> bool {
+fn same_profile(stored: &asn::AsnRow, new: &AsnRow) -> bool {
     stored.name == new.name
         && stored.agency_code == new.agency_code
         && stored.agency_name == new.agency_name
         && stored.unit == new.unit
         && stored.rank == new.rank
         && stored.position == new.position
-        && stored.employment_type.map(|t| t.as_str()) == new.employment_type.as_deref()
-        && stored.status.as_str() == new.status
+        && stored.employment_type == new.employment_type
+        && stored.status == new.status
         && (new.status_since.is_none() || stored.status_since == new.status_since)
 }
 
 fn apply_chunk(
     c: &mut AnyConnection,
-    chunk: Vec<(u64, NewProfile)>,
+    chunk: Vec<(u64, AsnRow)>,
     now: NaiveDateTime,
     today: NaiveDate,
     seen: &mut NipSet,
@@ -211,7 +211,7 @@ fn apply_chunk(
             }
             Some(s) if same_profile(s, &p) => counts.unchanged += 1,
             Some(s) => {
-                p.status_since = p.status_since.or(if s.status.as_str() == p.status {
+                p.status_since = p.status_since.or(if s.status == p.status {
                     s.status_since
                 } else {
                     Some(today)
@@ -220,8 +220,8 @@ fn apply_chunk(
                     // Its first BKN profile: no status change to tell, but eligibility turns
                     // (from undetermined), and must be judged and told.
                     counts.first_profiles.push(p.nip.clone());
-                } else if s.status.as_str() != p.status {
-                    let change = (p.nip.clone(), p.status.clone(), p.status_since);
+                } else if s.status != p.status {
+                    let change = (p.nip.clone(), p.status, p.status_since);
                     counts.status_changes.push(change);
                 }
                 p.created_at = s.created_at;

@@ -1,7 +1,7 @@
 //! Reading a snapshot: CSV or NDJSON, line by line, each line checked into a profile.
 
 use super::{Format, CHUNK};
-use crate::db::asn::NewProfile;
+use crate::db::asn::AsnRow;
 use crate::domain::nip::Nip;
 use crate::domain::text::{is_forbidden_control, max_text};
 use crate::domain::{AsnStatus, EmploymentType};
@@ -41,7 +41,7 @@ fn blank_to_none(v: Option<String>) -> Option<String> {
 }
 
 impl SnapshotLine {
-    pub fn into_profile(self, now: NaiveDateTime) -> Result<NewProfile, String> {
+    pub fn into_profile(self, now: NaiveDateTime) -> Result<AsnRow, String> {
         let nip = Nip::parse(&self.nip).map_err(|e| e.to_string())?;
         let texts = [
             ("name", &self.name),
@@ -70,7 +70,7 @@ impl SnapshotLine {
         if self.status == AsnStatus::Unknown {
             return Err("status 'unknown' is not a BKN status".into());
         }
-        Ok(NewProfile {
+        Ok(AsnRow {
             nip: nip.into_string(),
             name: blank_to_none(self.name),
             agency_code: blank_to_none(self.agency_code),
@@ -78,9 +78,10 @@ impl SnapshotLine {
             unit: blank_to_none(self.unit),
             rank: blank_to_none(self.rank),
             position: blank_to_none(self.position),
-            employment_type: self.employment_type.map(|t| t.as_str().to_string()),
-            status: self.status.as_str().to_string(),
+            employment_type: self.employment_type,
+            status: self.status,
             status_since: self.status_since,
+            last_event_at: None,
             created_at: now,
             updated_at: now,
         })
@@ -157,7 +158,7 @@ pub fn read_csv<E>(
     }
 }
 
-pub(super) type Parsed = Vec<(u64, Result<NewProfile, String>)>;
+pub(super) type Parsed = Vec<(u64, Result<AsnRow, String>)>;
 
 /// Reads and parses a file on a thread of its own, handing `consume` chunks of parsed lines
 /// through a bounded channel, so parsing and database writes overlap and memory stays flat.
