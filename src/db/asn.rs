@@ -39,8 +39,8 @@ pub struct ProfileChanges {
     pub unit: Option<String>,
     pub rank: Option<String>,
     pub position: Option<String>,
-    pub employment_type: Option<String>,
-    pub status: Option<String>,
+    pub employment_type: Option<EmploymentType>,
+    pub status: Option<AsnStatus>,
     pub status_since: Option<NaiveDate>,
 }
 

@@ -33,7 +33,7 @@ pub(super) fn apply_profile(
     let mut changes = changes.clone();
     if let (Some(new_status), None) = (&changes.status, changes.status_since) {
         let current = asn::find(c, nip)?.map(|r| r.status);
-        if current.map(|s| s.as_str()) != Some(new_status.as_str()) {
+        if current.as_ref() != Some(new_status) {
             changes.status_since = Some(p.occurred_at.and_utc().with_timezone(&tz).date_naive());
         }
     }
@@ -47,7 +47,7 @@ pub(super) fn apply_profile(
     // A full profile that changes the status is a status change to subscribers too.
     if let (Some(status), EventType::AsnProfileUpdated) = (&changes.status, event_type) {
         let known = before.filter(|s| *s != AsnStatus::Unknown);
-        if known.is_some_and(|s| s.as_str() != status) {
+        if known.is_some_and(|s| s != *status) {
             let thin =
                 json!({ "nip": nip, "status": status, "effective_date": changes.status_since });
             j.outbox()

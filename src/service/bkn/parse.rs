@@ -171,8 +171,8 @@ pub(super) fn parse(raw: &serde_json::Value, tz: Tz) -> Result<Parsed, ApiError>
                 unit: d.unit,
                 rank: d.rank,
                 position: d.position,
-                employment_type: d.employment_type.map(|t| t.as_str().to_string()),
-                status: d.status.map(|s| s.as_str().to_string()),
+                employment_type: d.employment_type,
+                status: d.status,
                 status_since: None,
             };
             Change::Profile { nip, event_type: EventType::AsnProfileUpdated, changes }
@@ -182,7 +182,7 @@ pub(super) fn parse(raw: &serde_json::Value, tz: Tz) -> Result<Parsed, ApiError>
             let d: StatusData = from_value(&ev.data).map_err(|e| prefixed(e, "data"))?;
             not_unknown(Some(d.status))?;
             let changes = asn::ProfileChanges {
-                status: Some(d.status.as_str().to_string()),
+                status: Some(d.status),
                 status_since: Some(d.effective_date.unwrap_or(day)),
                 ..Default::default()
             };
