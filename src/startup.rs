@@ -68,57 +68,9 @@ impl Application {
     /// Migrates the database, loads policy and keys, binds the listener. Every failure is
     /// a one-line error, never a panic.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let url = settings.database.clone();
-        let applied = web::block(move || db::migrate(&url))
-            .await?
-            .with_context(|| {
-                format!(
-                    "cannot use the database at {}",
-                    settings.database.redacted()
-                )
-            })?;
-        if !applied.is_empty() {
-            tracing::info!(migrations = ?applied, "migrations applied");
-        }
         let policy = Arc::new(load_policy(&settings)?);
-        let (receipts, generated_key) = Receipts::load(&settings.receipts, &settings.data_dir)?;
-        if generated_key {
-            tracing::info!(
-                path = %settings.data_dir.join("receipt-key.pem").display(),
-                kid = receipts.kid(),
-                "generated a development key for eligibility receipts"
-            );
-        }
-        let (verifier, generated) = build_verifier(&settings)?;
-        if generated {
-            eprintln!(
-                "asn-eligibility: generated a development JWT secret in {}.\n  Get a token with: asn-eligibility token --scope \"registry:read eligibility:read sanctions:write bkn:push\"\n  (from a checkout: cargo run -- token --scope \"...\")",
-                settings.data_dir.display()
-            );
-            tracing::info!(
-                path = %settings.data_dir.join("jwt-secret").display(),
-                "generated a development JWT secret; mint a token with: asn-eligibility token --scope \"registry:read eligibility:read sanctions:write bkn:push\""
-            );
-        }
-        let url = settings.database.clone();
-        let pool_settings = settings.pool.clone();
-        let pool = web::block(move || db::build_pool(&url, &pool_settings))
-            .await?
-            .with_context(|| {
-                format!(
-                    "cannot open a connection pool to {}",
-                    settings.database.redacted()
-                )
-            })?;
-        let (p, now) = (policy.clone(), settings.clock.now_naive());
-        web::block({
-            let pool = pool.clone();
-            move || -> anyhow::Result<()> {
-                let mut conn = pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
-                db::policies::register(&mut conn, &p, now)
-            }
-        })
-        .await??;
+        let pool = open_database(&settings, &policy).await?;
+        let (receipts, verifier) = load_keys(&settings)?;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -132,31 +84,7 @@ impl Application {
             batch_size: settings.job_batch_size,
         };
         spawn_scheduler(runner.clone(), settings.jobs.clone());
-        let webhooks = settings.webhooks.clone();
-        let targets = Targets::new(webhooks.allowed_networks.clone());
-        let sealer = Arc::new(crate::webhooks::sealed::Sealer::load(
-            webhooks.secret_key.as_deref(),
-            &webhooks.previous_secret_keys,
-            &settings.data_dir,
-        )?);
-        let resealed = web::block({
-            let (pool, sealer) = (pool.clone(), sealer.clone());
-            move || -> anyhow::Result<usize> {
-                let mut conn = pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
-                crate::webhooks::sealed::reseal_all(&mut conn, &sealer)
-            }
-        })
-        .await??;
-        if resealed > 0 {
-            tracing::info!(resealed, "webhook secrets sealed under the current key");
-        }
-        Worker::new(
-            pool.clone(),
-            webhooks,
-            (settings.clock, sealer.clone()),
-            metrics.clone(),
-        )?
-        .spawn();
+        let (targets, sealer) = start_webhooks(&settings, &pool, &metrics).await?;
         let state = web::Data::new(AppState {
             metrics,
             targets,
@@ -182,38 +110,7 @@ impl Application {
             algorithms = ?state.verifier.algorithms(),
             "asn-eligibility listening"
         );
-        // What the middleware and extractors need, each on its own: they import no AppState.
-        let verifier = web::Data::from(state.verifier.clone());
-        let metrics = web::Data::new(state.metrics.clone());
-        let pool = web::Data::new(state.pool.clone());
-        let clock = web::Data::new(state.clock);
-        let max_body = settings.max_body_bytes;
-        let body_timeout = crate::extract::BodyTimeout(settings.body_timeout);
-        crate::openapi::api();
-        let mut server = HttpServer::new(move || {
-            let (app, _) = App::new()
-                .into_utoipa_app()
-                .configure(crate::routes::configure)
-                .split_for_parts();
-            app.app_data(state.clone())
-                .app_data(verifier.clone())
-                .app_data(metrics.clone())
-                .app_data(pool.clone())
-                .app_data(clock.clone())
-                .app_data(web::PayloadConfig::new(max_body))
-                .app_data(body_timeout)
-                .wrap(from_fn(telemetry::request_context))
-                .default_service(web::to(crate::routes::fallback))
-        })
-        // A request's head must arrive within 5 s, an idle keep-alive connection closes after
-        // 75 s; a body is bounded by `body_timeout` where it is read.
-        .client_request_timeout(std::time::Duration::from_secs(5))
-        .keep_alive(std::time::Duration::from_secs(75))
-        .listen(listener)?;
-        if settings.workers > 0 {
-            server = server.workers(settings.workers);
-        }
-        let server = server.run();
+        let server = serve(state, &settings, listener)?;
         Ok(Application { port, server })
     }
 
@@ -228,4 +125,139 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Brings the schema up to date, opens the pool and records the policy in force.
+async fn open_database(settings: &Settings, policy: &Arc<Policy>) -> anyhow::Result<db::Pool> {
+    let url = settings.database.clone();
+    let applied = web::block(move || db::migrate(&url))
+        .await?
+        .with_context(|| {
+            format!(
+                "cannot use the database at {}",
+                settings.database.redacted()
+            )
+        })?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "migrations applied");
+    }
+    let url = settings.database.clone();
+    let pool_settings = settings.pool.clone();
+    let pool = web::block(move || db::build_pool(&url, &pool_settings))
+        .await?
+        .with_context(|| {
+            format!(
+                "cannot open a connection pool to {}",
+                settings.database.redacted()
+            )
+        })?;
+    let (p, now) = (policy.clone(), settings.clock.now_naive());
+    web::block({
+        let pool = pool.clone();
+        move || -> anyhow::Result<()> {
+            let mut conn = pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+            db::policies::register(&mut conn, &p, now)
+        }
+    })
+    .await??;
+    Ok(pool)
+}
+
+/// The receipt signing key and the token verifier (development ones generated on first run).
+fn load_keys(settings: &Settings) -> anyhow::Result<(Receipts, Verifier)> {
+    let (receipts, generated_key) = Receipts::load(&settings.receipts, &settings.data_dir)?;
+    if generated_key {
+        tracing::info!(
+            path = %settings.data_dir.join("receipt-key.pem").display(),
+            kid = receipts.kid(),
+            "generated a development key for eligibility receipts"
+        );
+    }
+    let (verifier, generated) = build_verifier(settings)?;
+    if generated {
+        eprintln!(
+            "asn-eligibility: generated a development JWT secret in {}.\n  Get a token with: asn-eligibility token --scope \"registry:read eligibility:read sanctions:write bkn:push\"\n  (from a checkout: cargo run -- token --scope \"...\")",
+            settings.data_dir.display()
+        );
+        tracing::info!(
+            path = %settings.data_dir.join("jwt-secret").display(),
+            "generated a development JWT secret; mint a token with: asn-eligibility token --scope \"registry:read eligibility:read sanctions:write bkn:push\""
+        );
+    }
+    Ok((receipts, verifier))
+}
+
+/// Which webhook targets are allowed, the sealer of their secrets (every stored secret
+/// sealed under the current key), and the delivery worker, started.
+async fn start_webhooks(
+    settings: &Settings,
+    pool: &db::Pool,
+    metrics: &Metrics,
+) -> anyhow::Result<(Targets, Arc<crate::webhooks::sealed::Sealer>)> {
+    let webhooks = settings.webhooks.clone();
+    let targets = Targets::new(webhooks.allowed_networks.clone());
+    let sealer = Arc::new(crate::webhooks::sealed::Sealer::load(
+        webhooks.secret_key.as_deref(),
+        &webhooks.previous_secret_keys,
+        &settings.data_dir,
+    )?);
+    let resealed = web::block({
+        let (pool, sealer) = (pool.clone(), sealer.clone());
+        move || -> anyhow::Result<usize> {
+            let mut conn = pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+            crate::webhooks::sealed::reseal_all(&mut conn, &sealer)
+        }
+    })
+    .await??;
+    if resealed > 0 {
+        tracing::info!(resealed, "webhook secrets sealed under the current key");
+    }
+    Worker::new(
+        pool.clone(),
+        webhooks,
+        (settings.clock, sealer.clone()),
+        metrics.clone(),
+    )?
+    .spawn();
+    Ok((targets, sealer))
+}
+
+/// The HTTP server over the route table, with what the middleware reads registered apart.
+fn serve(
+    state: web::Data<AppState>,
+    settings: &Settings,
+    listener: TcpListener,
+) -> anyhow::Result<Server> {
+    // What the middleware and extractors need, each on its own: they import no AppState.
+    let verifier = web::Data::from(state.verifier.clone());
+    let metrics = web::Data::new(state.metrics.clone());
+    let pool = web::Data::new(state.pool.clone());
+    let clock = web::Data::new(state.clock);
+    let max_body = settings.max_body_bytes;
+    let body_timeout = crate::extract::BodyTimeout(settings.body_timeout);
+    crate::openapi::api();
+    let mut server = HttpServer::new(move || {
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .configure(crate::routes::configure)
+            .split_for_parts();
+        app.app_data(state.clone())
+            .app_data(verifier.clone())
+            .app_data(metrics.clone())
+            .app_data(pool.clone())
+            .app_data(clock.clone())
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(body_timeout)
+            .wrap(from_fn(telemetry::request_context))
+            .default_service(web::to(crate::routes::fallback))
+    })
+    // A request's head must arrive within 5 s, an idle keep-alive connection closes after
+    // 75 s; a body is bounded by `body_timeout` where it is read.
+    .client_request_timeout(std::time::Duration::from_secs(5))
+    .keep_alive(std::time::Duration::from_secs(75))
+    .listen(listener)?;
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    Ok(server.run())
 }

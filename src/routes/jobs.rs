@@ -180,11 +180,12 @@ pub async fn run(
     security(("bearer" = ["jobs:run"])))]
 #[get("/jobs/runs/{id}")]
 pub async fn get_run(
-    state: web::Data<AppState>,
+    pool: web::Data<db::Pool>,
+    clock: web::Data<crate::clock::Clock>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let row = db::run(&state.pool, move |c| Ok(db::jobs::find(c, &id)?)).await?;
+    let row = db::run(&pool, move |c| Ok(db::jobs::find(c, &id)?)).await?;
     let row = row.ok_or_else(ApiError::not_found)?;
-    Ok(reply(&RunOut::from_row(row, state.clock.now_naive())))
+    Ok(reply(&RunOut::from_row(row, clock.now_naive())))
 }
