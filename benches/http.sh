@@ -129,3 +129,33 @@ for row in "${rows[@]}"; do
     printf "| %s | %d | %d | %.1f / %.1f | %.1f %% | %.1f %% | %.0f / %.0f | %d MiB |\n",
       b, l, g, p50, p99, 100 * g / l, 100 * g / pg, b50, b99, rss }'
 done
+
+# The targets (issue 16), each with pass or fail; the run fails when the server's peak RSS
+# passed 200 MB on either backend (memory is a limit, the rest are goals being worked on).
+echo
+echo "| target | postgres | sqlite |"
+echo "|---|---|---|"
+over=0
+verdicts() {
+  local name=$1 expr=$2
+  local out="| $name |"
+  for row in "${rows[@]}"; do
+    read -r backend live_rps _ _ get_rps get_p50 get_p99 _ batch_p50 batch_p99 rss <<<"$row"
+    out+=" $(awk -v b="$backend" -v l="$live_rps" -v g="$get_rps" -v p99="$get_p99" -v pg="$pg_tps" \
+      -v b50="$batch_p50" -v rss="$rss" "BEGIN { print ($expr) ? \"pass\" : \"fail\" }") |"
+  done
+  echo "$out"
+}
+verdicts "PostgreSQL GET ≥ 15 % of pgbench -S; SQLite GET ≥ 10 % of live" \
+  'b == "postgres" ? g >= 0.15 * pg : g >= 0.10 * l'
+verdicts "GET p99 ≤ 20 ms at $CONNECTIONS connections" 'p99 <= 20'
+verdicts "batch of 1000 p50 ≤ 50 ms" 'b50 <= 50'
+verdicts "peak RSS ≤ 200 MB" 'rss * 1048576 <= 200000000'
+for row in "${rows[@]}"; do
+  read -r backend _ _ _ _ _ _ _ _ _ rss <<<"$row"
+  if [ $((rss * 1048576)) -gt 200000000 ]; then
+    echo "FAILED: the $backend server's peak RSS was $rss MiB, over 200 MB" >&2
+    over=1
+  fi
+done
+exit $over

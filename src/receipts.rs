@@ -1,17 +1,18 @@
-//! Signed eligibility receipts: a compact JWS (EdDSA or ES256, signed with jsonwebtoken)
-//! over what a decision said, verifiable offline against `GET /.well-known/jwks.json`.
+//! Signed eligibility receipts: a compact JWS (EdDSA or ES256, signed with the key pair parsed
+//! once at start) over what a decision said, verifiable offline against `GET /.well-known/jwks.json`.
 //! Rotation: sign with a new key, list the old one in `ASN_RECEIPT_PREVIOUS_KEYS`; the JWKS
 //! keeps publishing it, so every receipt it signed still verifies.
 
 use crate::audit::canonical;
 use anyhow::{bail, Context};
+use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
     EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, Header};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -91,9 +92,29 @@ impl PublicKey {
     }
 }
 
+/// A private key, parsed once (jsonwebtoken would parse its PKCS#8 again for every signature).
+enum KeyPairOf {
+    Ed25519(Ed25519KeyPair),
+    P256(EcdsaKeyPair, SystemRandom),
+}
+
 struct SigningKey {
     public: PublicKey,
-    key: EncodingKey,
+    pair: KeyPairOf,
+}
+
+impl SigningKey {
+    /// The JWS signature of `message`: Ed25519's 64 bytes, or ES256's fixed r ‖ s.
+    fn sign(&self, message: &[u8]) -> anyhow::Result<Vec<u8>> {
+        match &self.pair {
+            KeyPairOf::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
+            KeyPairOf::P256(k, rng) => Ok(k
+                .sign(rng, message)
+                .map_err(|_| anyhow::anyhow!("ES256 signing failed"))?
+                .as_ref()
+                .to_vec()),
+        }
+    }
 }
 
 /// Parses a PKCS#8 private key (Ed25519 or P-256) from its DER.
@@ -101,13 +122,13 @@ fn signing_key(der: &[u8]) -> anyhow::Result<SigningKey> {
     if let Ok(pair) = Ed25519KeyPair::from_pkcs8(der) {
         return Ok(SigningKey {
             public: PublicKey::ed25519(pair.public_key().as_ref()),
-            key: EncodingKey::from_ed_der(der),
+            pair: KeyPairOf::Ed25519(pair),
         });
     }
     if let Ok(pair) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der) {
         return Ok(SigningKey {
             public: PublicKey::p256(pair.public_key().as_ref())?,
-            key: EncodingKey::from_ec_der(der),
+            pair: KeyPairOf::P256(pair, SystemRandom::new()),
         });
     }
     bail!("not a PKCS#8 Ed25519 or P-256 private key")
@@ -139,6 +160,8 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// The signer in force and every key the JWKS publishes.
 pub struct Receipts {
     signer: SigningKey,
+    /// The JWS protected header, base64url, the same for every receipt.
+    header: String,
     published: Vec<PublicKey>,
     issuer: String,
 }
@@ -171,8 +194,12 @@ impl Receipts {
                 published.push(key);
             }
         }
+        let mut header = Header::new(signer.public.alg);
+        header.kid = Some(signer.public.kid().to_string());
+        let header = B64URL.encode(serde_json::to_vec(&header)?);
         let receipts = Receipts {
             signer,
+            header,
             published,
             issuer: settings.issuer.clone(),
         };
@@ -192,10 +219,17 @@ impl Receipts {
         json!({ "keys": self.published.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
     }
 
-    pub fn sign(&self, claims: &ReceiptClaims) -> Result<String, jsonwebtoken::errors::Error> {
-        let mut header = Header::new(self.signer.public.alg);
-        header.kid = Some(self.kid().to_string());
-        jsonwebtoken::encode(&header, claims, &self.signer.key)
+    /// The compact JWS of `claims`: header, payload and signature, each base64url.
+    pub fn sign(&self, claims: &ReceiptClaims) -> anyhow::Result<String> {
+        let payload = B64URL.encode(serde_json::to_vec(claims)?);
+        let mut jws = String::with_capacity(self.header.len() + payload.len() + 90);
+        jws.push_str(&self.header);
+        jws.push('.');
+        jws.push_str(&payload);
+        let signature = self.signer.sign(jws.as_bytes())?;
+        jws.push('.');
+        jws.push_str(&B64URL.encode(signature));
+        Ok(jws)
     }
 }
 
@@ -262,6 +296,37 @@ mod tests {
             (header.alg, header.kid.as_deref()),
             (Algorithm::EdDSA, Some(r.kid()))
         );
+    }
+
+    /// Each algorithm's receipt verifies against its published JWK, and only as signed.
+    #[test]
+    fn receipts_verify_against_the_published_key_for_both_algorithms() {
+        use jsonwebtoken::{decode, jwk::Jwk, DecodingKey, Validation};
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let dir = tempfile::tempdir().unwrap();
+        for key in [None, Some(fixtures.join("es256-private.pem"))] {
+            let (r, _) = Receipts::load(&settings(key.as_deref(), vec![]), dir.path()).unwrap();
+            let jwk: Jwk = serde_json::from_value(r.jwks()["keys"][0].clone()).unwrap();
+            let alg = r.signer.public.alg;
+            let mut v = Validation::new(alg);
+            v.validate_exp = false;
+            v.validate_aud = false;
+            v.required_spec_claims.clear();
+            let decoding = DecodingKey::from_jwk(&jwk).unwrap();
+            let token = r.sign(&claims()).unwrap();
+            let read = decode::<ReceiptClaims>(&token, &decoding, &v).unwrap();
+            assert_eq!(read.claims, claims(), "{alg:?}");
+            let mut other = claims();
+            other.outcome = "eligible".into();
+            let forged = r.sign(&other).unwrap();
+            let parts: Vec<&str> = token.split('.').collect();
+            let forged_parts: Vec<&str> = forged.split('.').collect();
+            let spliced = format!("{}.{}.{}", parts[0], forged_parts[1], parts[2]);
+            assert!(
+                decode::<ReceiptClaims>(&spliced, &decoding, &v).is_err(),
+                "{alg:?}"
+            );
+        }
     }
 
     #[test]

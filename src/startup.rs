@@ -236,7 +236,7 @@ fn serve(
     let max_body = settings.max_body_bytes;
     let body_timeout = crate::extract::BodyTimeout(settings.body_timeout);
     crate::openapi::api();
-    let mut server = HttpServer::new(move || {
+    let server = HttpServer::new(move || {
         let (app, _) = App::new()
             .into_utoipa_app()
             .configure(crate::routes::configure)
@@ -256,8 +256,16 @@ fn serve(
     .client_request_timeout(std::time::Duration::from_secs(5))
     .keep_alive(std::time::Duration::from_secs(75))
     .listen(listener)?;
-    if settings.workers > 0 {
-        server = server.workers(settings.workers);
-    }
-    Ok(server.run())
+    let workers = match settings.workers {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    // Every blocking task but a snapshot import waits for one of the pool's connections: a
+    // worker needs no more threads than that. actix's default (512 ÷ cores each) let a burst
+    // of 64 connections start 64 threads, each keeping its allocator's heap (RSS past 700 MiB).
+    let blocking = (settings.pool.max_size as usize).div_ceil(workers) + 1;
+    Ok(server
+        .workers(workers)
+        .worker_max_blocking_threads(blocking)
+        .run())
 }
