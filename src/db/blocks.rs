@@ -72,6 +72,26 @@ pub fn affecting(
     nips: &[&str],
     agencies: &[&str],
 ) -> QueryResult<Vec<BlockRow>> {
+    // One NIP and its agency (every single check): a statement SQLite keeps prepared (see
+    // `sanctions::for_nips`).
+    match (nips, agencies) {
+        ([nip], [agency]) => {
+            let on_agency = b::scope.eq("agency").and(b::agency_code.eq(*agency));
+            return b::table
+                .filter(b::nip.eq(*nip).or(on_agency))
+                .order(b::ordered_at.asc())
+                .select(BlockRow::as_select())
+                .load(conn);
+        }
+        ([nip], []) => {
+            return b::table
+                .filter(b::nip.eq(*nip))
+                .order(b::ordered_at.asc())
+                .select(BlockRow::as_select())
+                .load(conn);
+        }
+        _ => {}
+    }
     b::table
         .filter(
             b::nip

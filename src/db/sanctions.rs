@@ -113,7 +113,16 @@ pub fn find_by_decision(
 }
 
 /// Every sanction of these NIPs, oldest first (one query for a whole batch).
+/// The sanctions of these NIPs, oldest first. One NIP (every single check) is a statement
+/// SQLite keeps prepared; an `IN` list of any length is parsed and planned anew each time.
 pub fn for_nips(conn: &mut AnyConnection, nips: &[&str]) -> QueryResult<Vec<SanctionRow>> {
+    if let [nip] = nips {
+        return s::table
+            .filter(s::nip.eq(*nip))
+            .order((s::effective_from.asc(), s::id.asc()))
+            .select(SanctionRow::as_select())
+            .load(conn);
+    }
     s::table
         .filter(s::nip.eq_any(nips))
         .order((s::effective_from.asc(), s::id.asc()))
