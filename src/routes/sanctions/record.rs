@@ -34,11 +34,12 @@ pub async fn create(
     let new = body.body.into_draft().settle(&state.policy, decree_date)?;
     let (clock, tz) = (state.clock, state.tz);
     let reply = write(&state, &who, fp, move |c, who, j| {
-        let (row, created) = svc::record(c, &new, who, j, clock.today(tz))?;
+        let today = clock.today(tz);
+        let (row, created) = svc::record(c, &new, who, j, today)?;
         Ok(Reply {
             status: if created { 201 } else { 200 },
             location: Some(format!("/api/v1/sanctions/{}", row.id)),
-            body: json!(SanctionOut::from_row(&row, clock.today(tz))),
+            body: json!(SanctionOut::from_row(&row, today)),
         })
     })
     .await?;

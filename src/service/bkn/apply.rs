@@ -31,13 +31,12 @@ pub(super) fn apply_profile(
     let (nip, now) = (nip.as_str(), j.at());
     crate::service::register_unknown(c, nip, j)?;
     let mut changes = changes.clone();
+    let before = asn::find(c, nip)?.map(|r| r.status);
     if let (Some(new_status), None) = (&changes.status, changes.status_since) {
-        let current = asn::find(c, nip)?.map(|r| r.status);
-        if current.as_ref() != Some(new_status) {
+        if before.as_ref() != Some(new_status) {
             changes.status_since = Some(p.occurred_at.and_utc().with_timezone(&tz).date_naive());
         }
     }
-    let before = asn::find(c, nip)?.map(|r| r.status);
     if !asn::apply_event(c, nip, &changes, p.occurred_at, now)? {
         return Ok(EventOutcome::Stale);
     }
