@@ -39,3 +39,17 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<DecisionRo
         .first(conn)
         .optional()
 }
+
+/// The decisions with these ids (those that exist), in chunks under the bind limit.
+pub fn find_many(conn: &mut AnyConnection, ids: &[&str]) -> QueryResult<Vec<DecisionRow>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            d::table
+                .filter(d::id.eq_any(chunk))
+                .select(DecisionRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}

@@ -4,7 +4,6 @@ use super::{parse_nip, reply, write_reply};
 use crate::auth::Principal;
 use crate::db;
 use crate::domain::eligibility::{Outcome, ReasonCode};
-use crate::domain::nip::Nip;
 use crate::domain::Purpose;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{IdempotencyKey, ItemwiseJson, Query};
@@ -205,10 +204,8 @@ pub async fn batch(
     let (st, actor, watch) = (state.clone(), who.audit_actor(), state.watch());
     let reply = db::run(&state.pool, move |c| {
         run_write(c, fp.as_ref(), &actor, now.naive_utc(), &watch, |c, j| {
-            let nips: Vec<Result<Nip, ApiError>> = raw.iter().map(|n| parse_nip(n)).collect();
             let asked = st.check(purpose, as_of, as_known_at, &actor, now);
-            let results = svc::evaluate_many(c, &asked, nips)?
-                .store(c, j)?
+            let results = svc::check_batch(c, &asked, &raw, j)?
                 .into_iter()
                 .zip(&raw)
                 .map(|(r, nip)| match r {

@@ -13,11 +13,11 @@ pub mod webhooks;
 
 use crate::auth::Principal;
 use crate::db::{self, AnyConnection};
-use crate::domain::nip::Nip;
 use crate::error::{ApiError, ErrorCode};
 use crate::i18n::L10n;
 use crate::service::idempotency::{run_write, Fingerprint, Reply};
 use crate::service::journal::Journal;
+pub use crate::service::parse_nip;
 use crate::service::Caller;
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
@@ -175,13 +175,4 @@ pub fn write_reply(r: Reply) -> HttpResponse {
         res.insert_header((header::LOCATION, loc));
     }
     res.json(r.body)
-}
-
-/// A NIP from a path or a list: `invalid_nip` naming the bad part.
-pub fn parse_nip(raw: &str) -> Result<Nip, ApiError> {
-    Nip::parse(raw).map_err(|e| {
-        ApiError::new(ErrorCode::InvalidNip)
-            .detail(e.message())
-            .with_field("nip")
-    })
 }

@@ -142,7 +142,19 @@ pub async fn track_record(
     let as_of = q.date("as_of").unwrap_or_else(|| state.today());
     let as_known_at = q.past_instant("as_known_at", state.clock.now());
     q.finish()?;
-    let key = nip.as_str().to_string();
+    let record = load_track_record(&state, nip.as_str(), as_of, as_known_at).await?;
+    Ok(reply(&record.ok_or_else(|| asn_not_found(nip.as_str()))?))
+}
+
+/// The track record of a NIP (`None`: not in the registry), statuses derived for `as_of`, as
+/// the registry stands or as it stood at `as_known_at`: the API's and the console's.
+pub async fn load_track_record(
+    state: &AppState,
+    nip: &str,
+    as_of: NaiveDate,
+    as_known_at: Option<DateTime<Utc>>,
+) -> Result<Option<TrackRecord>, ApiError> {
+    let key = nip.to_string();
     let found = db::run(&state.pool, move |c| {
         match as_known_at.map(|t| t.naive_utc()) {
             None => {
@@ -167,7 +179,9 @@ pub async fn track_record(
         }
     })
     .await?;
-    let (person, sanctions, events, blocks) = found.ok_or_else(|| asn_not_found(nip.as_str()))?;
+    let Some((person, sanctions, events, blocks)) = found else {
+        return Ok(None);
+    };
     let mut timeline: Vec<TimelineEvent> = events
         .into_iter()
         .map(|e| TimelineEvent {
@@ -182,7 +196,7 @@ pub async fn track_record(
         .collect();
     timeline.extend(blocks.iter().flat_map(block_events));
     timeline.sort_by_key(|e| e.at);
-    Ok(reply(&TrackRecord {
+    Ok(Some(TrackRecord {
         as_of,
         as_known_at,
         profile: AsnOut::from(&person),

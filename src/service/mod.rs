@@ -17,6 +17,15 @@ use crate::domain::EventType;
 use crate::error::{ApiError, ErrorCode};
 use journal::Journal;
 
+/// A NIP from a path, a list or a form: `invalid_nip` naming the bad part.
+pub fn parse_nip(raw: &str) -> Result<crate::domain::nip::Nip, ApiError> {
+    crate::domain::nip::Nip::parse(raw).map_err(|e| {
+        ApiError::new(ErrorCode::InvalidNip)
+            .detail(e.message())
+            .with_field("nip")
+    })
+}
+
 /// Registers an ASN the registry does not know yet (status `unknown`, until BKN sends a
 /// profile), with its `asn.registered` event; nothing when it is known.
 pub fn register_unknown(

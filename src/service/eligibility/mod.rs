@@ -10,7 +10,7 @@ mod replay;
 
 pub use facts::{block_facts, sanction_facts, PurposeOutcome, Verdicts};
 pub use load::Loaded;
-pub use record::{find, DecisionRecord, Localized, ReasonRecord, Signed, ToStore};
+pub use record::{find, find_many, DecisionRecord, Localized, ReasonRecord, Signed, ToStore};
 pub use replay::{replay, Replay, Verdict};
 
 use crate::audit::Actor;
@@ -20,6 +20,7 @@ use crate::domain::policy::Policy;
 use crate::domain::Purpose;
 use crate::error::{ApiError, ErrorCode};
 use crate::receipts::Receipts;
+use crate::service::journal::Journal;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
@@ -46,6 +47,19 @@ pub struct Check<'a> {
     pub receipts: &'a Receipts,
     pub actor: &'a Actor,
     pub tz: Tz,
+}
+
+/// A batch check (the API's `POST /eligibility/batch` and the console's check): each NIP as
+/// sent parsed and decided, the decisions stored with their audit entries in the caller's
+/// write; answered in the order given.
+pub fn check_batch(
+    conn: &mut AnyConnection,
+    check: &Check<'_>,
+    raw: &[String],
+    journal: &mut Journal,
+) -> Result<Vec<Result<DecisionRecord, ApiError>>, ApiError> {
+    let nips = raw.iter().map(|n| super::parse_nip(n)).collect();
+    evaluate_many(conn, check, nips)?.store(conn, journal)
 }
 
 /// Decides for NIPs (each parsed, or the error to report for it), in order; unknown NIPs

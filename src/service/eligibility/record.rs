@@ -159,6 +159,18 @@ impl Signed {
     }
 }
 
+/// Decisions as given, each with the actor who asked for it (those of `ids` that exist, in no
+/// particular order).
+pub fn find_many(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<Vec<(DecisionRecord, String)>, ApiError> {
+    store::find_many(conn, ids)?
+        .into_iter()
+        .map(|row| Ok((serde_json::from_str(&row.body)?, row.actor)))
+        .collect()
+}
+
 pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<DecisionRecord>, ApiError> {
     match store::find(conn, id)? {
         None => Ok(None),
