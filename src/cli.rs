@@ -52,6 +52,19 @@ pub enum Command {
     RunJob { name: String },
     /// Walk the audit trail's hash chain; exits 1 and names the first bad row if it breaks.
     VerifyAudit,
+    /// Print a new one-time console sign-in link (single use, 10 minutes).
+    ConsoleLink {
+        /// Space-separated scopes (default: ASN_CONSOLE_LINK_SCOPES).
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Verify an eligibility receipt's signature; prints what it says, exits 1 if refused.
+    VerifyReceipt {
+        receipt: String,
+        /// A JWKS file or URL (default: this service's /.well-known/jwks.json).
+        #[arg(long)]
+        jwks: Option<String>,
+    },
     /// Fill an empty registry with a deterministic synthetic national register (benchmarks).
     GenData {
         #[arg(long, default_value_t = 4_500_000)]
@@ -103,6 +116,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::RunJob { name } => run_job(&name)?,
         Command::Import { file, format } => import(&file, format.as_deref())?,
         Command::VerifyAudit => verify_audit()?,
+        Command::ConsoleLink { scope } => console_link(scope).await?,
+        Command::VerifyReceipt { receipt, jwks } => verify_receipt(&receipt, jwks).await?,
         Command::GenData {
             asn,
             sanctions,
@@ -157,6 +172,58 @@ fn gen_data(
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Mints a one-time console sign-in link into the database (any instance accepts it).
+async fn console_link(scope: Option<String>) -> anyhow::Result<()> {
+    let mut settings = Settings::load()?;
+    if let Some(scope) = scope {
+        settings.console.link_scopes = scope;
+    }
+    if settings.console.links == crate::console::LinkPolicy::Off {
+        bail!("one-time sign-in links are off (ASN_CONSOLE_SIGNIN_LINK=off)");
+    }
+    crate::db::migrate(&settings.database)?;
+    let pool = crate::db::build_pool(&settings.database, &settings.pool)?;
+    let base = format!("http://{}", settings.bind);
+    println!(
+        "{}",
+        crate::startup::mint_console_link(&settings, &pool, &base).await?
+    );
+    Ok(())
+}
+
+/// Checks a receipt as the `/verify` page does, against a JWKS file or URL.
+async fn verify_receipt(receipt: &str, jwks: Option<String>) -> anyhow::Result<()> {
+    let source = match jwks {
+        Some(s) => s,
+        None => {
+            let settings = Settings::load()?;
+            let base = settings
+                .console
+                .public_url
+                .unwrap_or_else(|| format!("http://{}", settings.bind));
+            format!("{base}/.well-known/jwks.json")
+        }
+    };
+    let text = if source.starts_with("http://") || source.starts_with("https://") {
+        let res = reqwest::get(&source)
+            .await
+            .with_context(|| format!("cannot fetch {source}"))?;
+        res.error_for_status()?.text().await?
+    } else {
+        std::fs::read_to_string(&source).with_context(|| format!("cannot read {source}"))?
+    };
+    let keys: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{source} is not a JWKS"))?;
+    match crate::receipts::verify(receipt, &keys) {
+        Ok(claims) => {
+            println!("{}", serde_json::to_string_pretty(&claims)?);
+            eprintln!("genuine: signed by key listed in {source}");
+            Ok(())
+        }
+        Err(why) => bail!("not genuine: {why}"),
+    }
 }
 
 /// Prints the verification as JSON; a broken chain is an error (exit 1).

@@ -2,6 +2,7 @@
 //! environment. Validated at start; secrets are never logged.
 
 pub use crate::clock::Clock;
+use crate::console::{oidc::OidcSettings, ConsoleSettings};
 use crate::db::{DatabaseUrl, PoolSettings};
 use crate::jobs::{Job, JobSchedule};
 pub use crate::receipts::ReceiptSettings;
@@ -45,6 +46,7 @@ pub struct Settings {
     pub bkn_max_future: Duration,
     /// How long a request's body may take to arrive (`ASN_HTTP_BODY_TIMEOUT_MS`).
     pub body_timeout: Duration,
+    pub console: ConsoleSettings,
     pub clock: Clock,
 }
 
@@ -112,6 +114,58 @@ impl Source {
                 .map_err(|e| anyhow::anyhow!("{key}={v:?} is invalid: {e}")),
         }
     }
+}
+
+/// The console's sign-in and session settings (`ASN_OIDC_*`, `ASN_CONSOLE_*`).
+fn console_settings(src: &Source) -> anyhow::Result<ConsoleSettings> {
+    let oidc = match src.get("ASN_OIDC_ISSUER") {
+        None => None,
+        Some(issuer) => {
+            let need = |k: &str| {
+                src.get(k)
+                    .map(str::to_string)
+                    .with_context(|| format!("ASN_OIDC_ISSUER is set, so {k} is required"))
+            };
+            Some(OidcSettings {
+                issuer: issuer.to_string(),
+                client_id: need("ASN_OIDC_CLIENT_ID")?,
+                client_secret: src.get("ASN_OIDC_CLIENT_SECRET").map(str::to_string),
+                redirect_url: need("ASN_OIDC_REDIRECT_URL")?,
+                request_scopes: src
+                    .get("ASN_OIDC_SCOPES")
+                    .unwrap_or("profile")
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect(),
+                scopes_claim: src
+                    .get("ASN_OIDC_SCOPES_CLAIM")
+                    .unwrap_or("asn_scopes")
+                    .into(),
+                agency_claim: src.get("ASN_OIDC_AGENCY_CLAIM").unwrap_or("agency").into(),
+            })
+        }
+    };
+    let idle: u64 = src.parse("ASN_CONSOLE_IDLE_MINUTES", 30)?;
+    let absolute: u64 = src.parse("ASN_CONSOLE_MAX_HOURS", 12)?;
+    if idle == 0 || absolute == 0 {
+        bail!("ASN_CONSOLE_IDLE_MINUTES and ASN_CONSOLE_MAX_HOURS must be at least 1");
+    }
+    Ok(ConsoleSettings {
+        oidc,
+        idle: Duration::from_secs(idle * 60),
+        absolute: Duration::from_secs(absolute * 3600),
+        links: src.parse(
+            "ASN_CONSOLE_SIGNIN_LINK",
+            crate::console::LinkPolicy::Loopback,
+        )?,
+        link_scopes: src
+            .get("ASN_CONSOLE_LINK_SCOPES")
+            .unwrap_or(ConsoleSettings::DEFAULT_LINK_SCOPES)
+            .to_string(),
+        public_url: src
+            .get("ASN_PUBLIC_URL")
+            .map(|u| u.trim_end_matches('/').to_string()),
+    })
 }
 
 fn parse_env_file(text: &str) -> anyhow::Result<Vec<(String, String)>> {
@@ -204,6 +258,7 @@ impl Settings {
             },
             bkn_max_future: Duration::from_secs(src.parse("ASN_BKN_MAX_FUTURE_SECS", 3600)?),
             body_timeout: Duration::from_millis(src.parse("ASN_HTTP_BODY_TIMEOUT_MS", 30_000)?),
+            console: console_settings(src)?,
             clock: Clock::System,
         };
         if !(1..=10_000).contains(&settings.job_batch_size) {
@@ -259,6 +314,46 @@ mod tests {
         let e =
             Settings::from_source(&Source::from_pairs([("ASN_JWT_SECRET", "short")])).unwrap_err();
         assert!(e.to_string().contains("32"), "{e}");
+    }
+
+    #[test]
+    fn console_sign_in_is_a_link_on_loopback_and_oidc_when_configured() {
+        let s = Settings::from_source(&Source::from_pairs([])).unwrap();
+        assert!(s.console.oidc.is_none());
+        assert!(
+            s.console.links_allowed(true),
+            "embedded default on loopback"
+        );
+        assert!(
+            !s.console.links_allowed(false),
+            "never on a public listener by default"
+        );
+        let on = Settings::from_source(&Source::from_pairs([("ASN_CONSOLE_SIGNIN_LINK", "on")]))
+            .unwrap();
+        assert!(on.console.links_allowed(false), "explicitly enabled");
+        let e = Settings::from_source(&Source::from_pairs([(
+            "ASN_OIDC_ISSUER",
+            "https://sso.example.go.id",
+        )]))
+        .unwrap_err();
+        assert!(e.to_string().contains("ASN_OIDC_CLIENT_ID"), "{e}");
+        let sso = Settings::from_source(&Source::from_pairs([
+            ("ASN_OIDC_ISSUER", "https://sso.example.go.id"),
+            ("ASN_OIDC_CLIENT_ID", "asn"),
+            (
+                "ASN_OIDC_REDIRECT_URL",
+                "https://asn.example.go.id/console/sign-in/callback",
+            ),
+        ]))
+        .unwrap();
+        assert!(
+            !sso.console.links_allowed(true),
+            "a provider replaces links"
+        );
+        assert_eq!(sso.console.oidc.unwrap().scopes_claim, "asn_scopes");
+        let e = Settings::from_source(&Source::from_pairs([("ASN_CONSOLE_SIGNIN_LINK", "yes")]))
+            .unwrap_err();
+        assert!(e.to_string().contains("ASN_CONSOLE_SIGNIN_LINK"), "{e}");
     }
 
     #[test]

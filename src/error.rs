@@ -81,7 +81,7 @@ impl ErrorCode {
         }
     }
 
-    fn title(&self) -> L10n {
+    pub fn title(&self) -> L10n {
         let (id, en) = match self {
             ErrorCode::InvalidNip => ("NIP tidak valid", "Invalid NIP"),
             ErrorCode::ValidationFailed => ("Data tidak valid", "Validation failed"),

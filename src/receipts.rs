@@ -233,6 +233,42 @@ impl Receipts {
     }
 }
 
+/// Verifies a receipt against a JWKS (`{"keys": [...]}`): the key named by its `kid`, the
+/// algorithm that key is for (EdDSA or ES256), the signature over header and payload. The
+/// reason it is refused otherwise, in words.
+pub fn verify(receipt: &str, jwks: &Value) -> Result<ReceiptClaims, String> {
+    let header = jsonwebtoken::decode_header(receipt.trim())
+        .map_err(|_| "not a compact JWS receipt".to_string())?;
+    if !matches!(header.alg, Algorithm::EdDSA | Algorithm::ES256) {
+        return Err(format!("algorithm {:?} is not accepted", header.alg));
+    }
+    let jwk = jwks["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|k| k["kid"].as_str().is_some() && k["kid"].as_str() == header.kid.as_deref())
+        .ok_or_else(|| "signed with a key the JWKS does not list".to_string())?;
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone())
+        .map_err(|e| format!("the JWKS key is unreadable: {e}"))?;
+    let key = jsonwebtoken::DecodingKey::from_jwk(&jwk)
+        .map_err(|e| format!("the JWKS key is unusable: {e}"))?;
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<ReceiptClaims>(receipt.trim(), &key, &validation)
+        .map(|d| d.claims)
+        .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                "the signature does not match: the receipt was altered".to_string()
+            }
+            jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
+                "the key is not for this algorithm".to_string()
+            }
+            _ => format!("not a valid receipt: {e}"),
+        })
+}
+
 /// The development key in `dir/receipt-key.pem`: read, or generated (Ed25519).
 fn dev_key(dir: &Path) -> anyhow::Result<(String, bool)> {
     let path = dir.join("receipt-key.pem");
@@ -298,35 +334,32 @@ mod tests {
         );
     }
 
-    /// Each algorithm's receipt verifies against its published JWK, and only as signed.
+    /// Each algorithm's receipt verifies against its published JWK, and only as signed; a
+    /// key the JWKS does not list is refused.
     #[test]
     fn receipts_verify_against_the_published_key_for_both_algorithms() {
-        use jsonwebtoken::{decode, jwk::Jwk, DecodingKey, Validation};
         let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let dir = tempfile::tempdir().unwrap();
+        let mut jwks_seen = Vec::new();
         for key in [None, Some(fixtures.join("es256-private.pem"))] {
             let (r, _) = Receipts::load(&settings(key.as_deref(), vec![]), dir.path()).unwrap();
-            let jwk: Jwk = serde_json::from_value(r.jwks()["keys"][0].clone()).unwrap();
             let alg = r.signer.public.alg;
-            let mut v = Validation::new(alg);
-            v.validate_exp = false;
-            v.validate_aud = false;
-            v.required_spec_claims.clear();
-            let decoding = DecodingKey::from_jwk(&jwk).unwrap();
             let token = r.sign(&claims()).unwrap();
-            let read = decode::<ReceiptClaims>(&token, &decoding, &v).unwrap();
-            assert_eq!(read.claims, claims(), "{alg:?}");
+            assert_eq!(verify(&token, &r.jwks()), Ok(claims()), "{alg:?}");
             let mut other = claims();
             other.outcome = "eligible".into();
             let forged = r.sign(&other).unwrap();
             let parts: Vec<&str> = token.split('.').collect();
             let forged_parts: Vec<&str> = forged.split('.').collect();
             let spliced = format!("{}.{}.{}", parts[0], forged_parts[1], parts[2]);
-            assert!(
-                decode::<ReceiptClaims>(&spliced, &decoding, &v).is_err(),
-                "{alg:?}"
-            );
+            let refused = verify(&spliced, &r.jwks()).unwrap_err();
+            assert!(refused.contains("altered"), "{alg:?}: {refused}");
+            jwks_seen.push((token, r.jwks()));
         }
+        // The EdDSA receipt against the ES256 key set: its kid is not listed.
+        let refused = verify(&jwks_seen[0].0, &jwks_seen[1].1).unwrap_err();
+        assert!(refused.contains("does not list"), "{refused}");
+        assert!(verify("not.a.receipt", &jwks_seen[0].1).is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use crate::auth::{keys, Verifier};
 use crate::config::Settings;
+use crate::console::{oidc::Provider, session, Console};
 use crate::db;
 use crate::domain::policy::Policy;
 use crate::jobs::{spawn_scheduler, Runner};
@@ -110,7 +111,8 @@ impl Application {
             algorithms = ?state.verifier.algorithms(),
             "asn-eligibility listening"
         );
-        let server = serve(state, &settings, listener)?;
+        let console = console(&settings, &state.pool, &listener).await?;
+        let server = serve(state, console, &settings, listener)?;
         Ok(Application { port, server })
     }
 
@@ -222,9 +224,66 @@ async fn start_webhooks(
     Ok((targets, sealer))
 }
 
+/// The console's sign-in: the OpenID provider if one is configured, and on the embedded
+/// default (no provider, loopback listener) a one-time sign-in link, printed.
+async fn console(
+    settings: &Settings,
+    pool: &db::Pool,
+    listener: &TcpListener,
+) -> anyhow::Result<web::Data<Console>> {
+    let addr = listener.local_addr()?;
+    let provider = settings
+        .console
+        .oidc
+        .clone()
+        .map(Provider::new)
+        .transpose()?;
+    let links_allowed = settings.console.links_allowed(addr.ip().is_loopback());
+    if links_allowed {
+        let link = mint_console_link(settings, pool, &format!("http://{addr}")).await?;
+        eprintln!("asn-eligibility: console sign-in link (single use, 10 minutes):\n  {link}");
+        tracing::info!("console sign-in link printed on stderr (single use, 10 minutes)");
+    }
+    Ok(web::Data::new(Console {
+        settings: settings.console.clone(),
+        links_allowed,
+        provider,
+    }))
+}
+
+/// A one-time console sign-in link with the configured link scopes, at `base` unless a
+/// public URL is configured.
+pub async fn mint_console_link(
+    settings: &Settings,
+    pool: &db::Pool,
+    base: &str,
+) -> anyhow::Result<String> {
+    let (scopes, now) = (
+        settings.console.link_scopes.clone(),
+        settings.clock.now_naive(),
+    );
+    let token = web::block({
+        let pool = pool.clone();
+        move || -> anyhow::Result<String> {
+            let mut conn = pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(session::mint_link(
+                &mut conn,
+                session::LINK_SUBJECT,
+                &scopes,
+                None,
+                now,
+            )?)
+        }
+    })
+    .await??;
+    let base = settings.console.public_url.as_deref().unwrap_or(base);
+    Ok(format!("{base}/console/sign-in/link/{token}"))
+}
+
 /// The HTTP server over the route table, with what the middleware reads registered apart.
 fn serve(
     state: web::Data<AppState>,
+    console: web::Data<Console>,
     settings: &Settings,
     listener: TcpListener,
 ) -> anyhow::Result<Server> {
@@ -246,6 +305,8 @@ fn serve(
             .app_data(metrics.clone())
             .app_data(pool.clone())
             .app_data(clock.clone())
+            .app_data(console.clone())
+            .configure(crate::console::configure)
             .app_data(web::PayloadConfig::new(max_body))
             .app_data(body_timeout)
             .wrap(from_fn(telemetry::request_context))

@@ -93,13 +93,22 @@ fn as_problem(res: ServiceResponse<BoxBody>, lang: Lang) -> ServiceResponse<BoxB
                 if status.is_server_error() {
                     tracing::error!(error = %e, "request failed");
                 }
-            } else if is_problem(&res) {
+            }
+            // problem+json already, or a page for people (the console renders its own).
+            if is_problem(&res) || is_page(&res) {
                 return res;
             }
             ApiError::new(code_for(status.as_u16())).render(lang)
         }
     };
     res.into_response(rendered)
+}
+
+fn is_page(res: &ServiceResponse<BoxBody>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 fn is_problem(res: &ServiceResponse<BoxBody>) -> bool {

@@ -209,7 +209,7 @@ fn layers_are_called_downwards() {
     // AppState handlers share, …) are not ranked.
     let rank = |m: &str| match m.split("::").next().unwrap_or("") {
         "startup" | "cli" => Some(0),
-        "routes" | "openapi" | "extract" => Some(1),
+        "routes" | "openapi" | "extract" | "console" => Some(1),
         "service" | "jobs" | "webhooks" => Some(2),
         "db" => Some(3),
         "domain" => Some(4),

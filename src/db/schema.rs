@@ -253,6 +253,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    console_sessions (id_hash) {
+        id_hash -> Text,
+        sub -> Text,
+        display_name -> Text,
+        scopes -> Text,
+        agency -> Nullable<Text>,
+        csrf -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    console_signins (key_hash) {
+        key_hash -> Text,
+        kind -> Text,
+        sub -> Nullable<Text>,
+        scopes -> Nullable<Text>,
+        agency -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        pkce_verifier -> Nullable<Text>,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    console_checks (id) {
+        id -> Text,
+        sub -> Text,
+        purpose -> Text,
+        as_of -> Date,
+        created_at -> Timestamp,
+        items -> Text,
+    }
+}
+
 diesel::joinable!(sanctions -> asn (nip));
 diesel::allow_tables_to_appear_in_same_query!(
     asn,
