@@ -25,6 +25,7 @@ pub enum ErrorCode {
     AsnNotFound,
     SanctionNotFound,
     DuplicateDecision,
+    DuplicateCase,
     InvalidTransition,
     AppealNotAllowed,
     AppealTooLate,
@@ -49,6 +50,7 @@ impl ErrorCode {
             ErrorCode::AsnNotFound => "asn_not_found",
             ErrorCode::SanctionNotFound => "sanction_not_found",
             ErrorCode::DuplicateDecision => "duplicate_decision",
+            ErrorCode::DuplicateCase => "duplicate_case",
             ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::AppealNotAllowed => "appeal_not_allowed",
             ErrorCode::AppealTooLate => "appeal_too_late",
@@ -72,7 +74,9 @@ impl ErrorCode {
                 StatusCode::NOT_FOUND
             }
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::DuplicateDecision | ErrorCode::InvalidTransition => StatusCode::CONFLICT,
+            ErrorCode::DuplicateDecision
+            | ErrorCode::DuplicateCase
+            | ErrorCode::InvalidTransition => StatusCode::CONFLICT,
             ErrorCode::IdempotencyKeyReused
             | ErrorCode::AppealNotAllowed
             | ErrorCode::AppealTooLate => StatusCode::UNPROCESSABLE_ENTITY,
@@ -98,6 +102,7 @@ impl ErrorCode {
             ErrorCode::AsnNotFound => ("ASN tidak ditemukan", "ASN not found"),
             ErrorCode::SanctionNotFound => ("Hukuman tidak ditemukan", "Sanction not found"),
             ErrorCode::DuplicateDecision => ("Keputusan ganda", "Duplicate decision"),
+            ErrorCode::DuplicateCase => ("Kasus ganda", "Duplicate case"),
             ErrorCode::InvalidTransition => {
                 ("Perubahan status tidak diizinkan", "Invalid transition")
             }

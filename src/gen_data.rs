@@ -285,6 +285,7 @@ pub fn block(spec: &Spec, b: u64, now: NaiveDateTime) -> BlockRow {
         released_event_id: released.map(|_| format!("gen-open-{b}")),
         created_at: now,
         updated_at: now,
+        case_id: None,
     }
 }
 

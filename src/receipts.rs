@@ -49,6 +49,9 @@ pub struct ReceiptClaims {
     pub outcome: String,
     pub eligible: bool,
     pub reason_codes: Vec<String>,
+    /// The codes of the decision's notices (an open case where it does not decide).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notice_codes: Vec<String>,
     pub eligible_from: Option<NaiveDate>,
     pub policy_version: String,
 }
@@ -302,6 +305,7 @@ mod tests {
             outcome: "ineligible".into(),
             eligible: false,
             reason_codes: vec!["active_sanction".into()],
+            notice_codes: vec![],
             eligible_from: Some("2025-03-25".parse().unwrap()),
             policy_version: "v1".into(),
         }

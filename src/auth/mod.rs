@@ -22,10 +22,12 @@ pub enum Scope {
     JobsRun,
     WebhooksManage,
     AuditRead,
+    CasesWrite,
+    CasesRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 9] = [
         Scope::SanctionsWrite,
         Scope::RegistryRead,
         Scope::EligibilityRead,
@@ -33,6 +35,8 @@ impl Scope {
         Scope::JobsRun,
         Scope::WebhooksManage,
         Scope::AuditRead,
+        Scope::CasesWrite,
+        Scope::CasesRead,
     ];
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -43,6 +47,8 @@ impl Scope {
             Scope::JobsRun => "jobs:run",
             Scope::WebhooksManage => "webhooks:manage",
             Scope::AuditRead => "audit:read",
+            Scope::CasesWrite => "cases:write",
+            Scope::CasesRead => "cases:read",
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct BlockRow {
     pub released_event_id: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The neutrality case the block was ordered for.
+    #[serde(default)]
+    pub case_id: Option<String>,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &BlockRow) -> QueryResult<()> {

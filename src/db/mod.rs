@@ -5,6 +5,7 @@ pub mod asn;
 pub mod audit;
 pub mod bkn;
 pub mod blocks;
+pub mod cases;
 pub mod console;
 pub mod decisions;
 pub mod events;

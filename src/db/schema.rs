@@ -135,6 +135,7 @@ diesel::table! {
         released_event_id -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        case_id -> Nullable<Text>,
     }
 }
 
@@ -290,6 +291,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        nip -> Text,
+        agency_code -> Nullable<Text>,
+        source -> Text,
+        source_reference -> Text,
+        reported_on -> Date,
+        election_kind -> Nullable<Text>,
+        election_year -> Nullable<Integer>,
+        election_region -> Nullable<Text>,
+        conduct -> Text,
+        stage -> Text,
+        description -> Nullable<Text>,
+        evidence -> Text,
+        content_hash -> Text,
+        state -> Text,
+        state_since -> Date,
+        deadline -> Nullable<Date>,
+        overdue_recorded -> Nullable<Date>,
+        recommended_on -> Nullable<Date>,
+        followup_due -> Nullable<Date>,
+        recommendation -> Nullable<Text>,
+        recommendation_issuer -> Nullable<Text>,
+        sanctioned_on -> Nullable<Date>,
+        sanction_id -> Nullable<Text>,
+        block_requested_on -> Nullable<Date>,
+        closed_on -> Nullable<Date>,
+        policy_version -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_steps (case_id, seq) {
+        case_id -> Text,
+        seq -> Integer,
+        step -> Text,
+        on_day -> Date,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        data -> Text,
+        actor -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(case_steps -> cases (case_id));
+diesel::allow_tables_to_appear_in_same_query!(cases, case_steps, blocks);
 diesel::joinable!(sanctions -> asn (nip));
 diesel::allow_tables_to_appear_in_same_query!(
     asn,

@@ -3,6 +3,7 @@
 //! names is an error, never a default: a corrupt row fails its query.
 
 use super::AnyBackend;
+use crate::domain::case::{CaseState, Category, Source, Stage, Step};
 use crate::domain::{AsnStatus, EmploymentType, Kind, Level, Purpose, SanctionState};
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
@@ -63,7 +64,12 @@ stored_as_name!(
     Level,
     Purpose,
     AsnStatus,
-    EmploymentType
+    EmploymentType,
+    CaseState,
+    Step,
+    Source,
+    Stage,
+    Category
 );
 
 /// A value stored as JSON text. Serialised (for the history tables' row images) as that same

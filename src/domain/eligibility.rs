@@ -24,6 +24,15 @@ pub struct BlockFacts {
     pub period: Period,
 }
 
+/// A neutrality case as the rules see it: awaiting the PPK from the day it was recommended
+/// until the day it ended (`None`: still open).
+#[derive(Debug, Clone)]
+pub struct CaseFacts {
+    pub id: String,
+    pub reference: String,
+    pub open: Period,
+}
+
 /// One sanction as the rules see it.
 #[derive(Debug, Clone)]
 pub struct SanctionFacts {
@@ -65,6 +74,7 @@ pub enum ReasonCode {
     BknBlock,
     NotActive,
     StatusUnknown,
+    PendingCase,
 }
 
 impl ReasonCode {
@@ -76,6 +86,7 @@ impl ReasonCode {
             ReasonCode::BknBlock => "bkn_block",
             ReasonCode::NotActive => "not_active",
             ReasonCode::StatusUnknown => "status_unknown",
+            ReasonCode::PendingCase => "pending_case",
         }
     }
 }
@@ -111,6 +122,8 @@ pub struct Reason {
     pub status: Option<AsnStatus>,
     /// The BKN block behind a `bkn_block` reason.
     pub block_id: Option<String>,
+    /// The neutrality case behind a `pending_case` reason or notice.
+    pub case_id: Option<String>,
     /// First day this reason no longer holds; `None`: no end known.
     pub until: Option<NaiveDate>,
 }
@@ -119,6 +132,9 @@ pub struct Reason {
 pub struct Evaluation {
     pub outcome: Outcome,
     pub reasons: Vec<Reason>,
+    /// What the committee should know that does not decide (an open case where the policy
+    /// does not make it a reason).
+    pub notices: Vec<Reason>,
     /// First day every reason known now has ended (`as_of` when eligible); `None` when a
     /// reason has no end, or the status is unknown.
     pub eligible_from: Option<NaiveDate>,
@@ -133,6 +149,7 @@ pub struct Records<'a> {
     pub asn: &'a AsnFacts,
     pub sanctions: &'a [SanctionFacts],
     pub blocks: &'a [BlockFacts],
+    pub cases: &'a [CaseFacts],
 }
 
 pub fn evaluate(
@@ -153,6 +170,7 @@ pub fn evaluate(
     Evaluation {
         outcome,
         reasons,
+        notices: notices_on(records, policy, purpose, as_of),
         eligible_from,
     }
 }
@@ -200,6 +218,9 @@ pub fn reasons_on(
             reasons.push(block_reason(b));
         }
     }
+    if policy.doc.cases.pending_case_purposes.contains(&purpose) {
+        reasons.extend(open_cases(records, day));
+    }
     for s in records.sanctions.iter().filter(|s| s.counts) {
         if s.appeal_pending_since.is_some_and(|filed| filed <= day) {
             if policy.doc.pending_appeal_purposes.contains(&purpose) {
@@ -233,6 +254,39 @@ pub fn reasons_on(
     reasons
 }
 
+/// An open case where the policy does not make it a reason: a notice, which never changes
+/// the outcome.
+pub fn notices_on(
+    records: &Records<'_>,
+    policy: &Policy,
+    purpose: Purpose,
+    day: NaiveDate,
+) -> Vec<Reason> {
+    if policy.doc.cases.pending_case_purposes.contains(&purpose) {
+        return Vec::new();
+    }
+    open_cases(records, day).collect()
+}
+
+fn open_cases<'a>(records: &'a Records<'_>, day: NaiveDate) -> impl Iterator<Item = Reason> + 'a {
+    records
+        .cases
+        .iter()
+        .filter(move |c| c.open.contains(day))
+        .map(|c| Reason {
+            code: ReasonCode::PendingCase,
+            legal_basis: "SKB 2/2022 (netralitas ASN); PP 94/2021".into(),
+            sanction_id: None,
+            sanction_type: None,
+            decision_number: Some(c.reference.clone()),
+            rule: None,
+            status: None,
+            block_id: None,
+            case_id: Some(c.id.clone()),
+            until: None,
+        })
+}
+
 fn block_reason(b: &BlockFacts) -> Reason {
     Reason {
         code: ReasonCode::BknBlock,
@@ -243,6 +297,7 @@ fn block_reason(b: &BlockFacts) -> Reason {
         rule: None,
         status: None,
         block_id: Some(b.id.clone()),
+        case_id: None,
         until: b.period.until(),
     }
 }
@@ -264,6 +319,7 @@ fn status_reason(asn: &AsnFacts, policy: &Policy) -> Option<Reason> {
         rule: None,
         status: Some(asn.status),
         block_id: None,
+        case_id: None,
         until: None,
     })
 }
@@ -306,6 +362,7 @@ fn sanction_reason(
         rule: rule.map(|r| r.id.clone()),
         status: None,
         block_id: None,
+        case_id: None,
         until,
     }
 }
@@ -360,6 +417,10 @@ impl Reason {
             ReasonCode::StatusUnknown => L10n::new(
                 "Status kepegawaian belum diketahui: profil BKN belum diterima",
                 "Employment status unknown: no BKN profile has been received",
+            ),
+            ReasonCode::PendingCase => L10n::new(
+                format!("Dalam proses kasus netralitas ({number}): menunggu tindak lanjut PPK"),
+                format!("A neutrality case ({number}) is open: awaiting the PPK's follow-up"),
             ),
         }
     }

@@ -176,6 +176,15 @@ wire_enum!(
         BlockOrdered => "block.ordered",
         BlockReleased => "block.released",
         EligibilityChanged => "eligibility.changed",
+        CaseReported => "case.reported",
+        CaseRecommended => "case.recommended",
+        CaseEscalated => "case.escalated",
+        CaseBlockRequested => "case.block_requested",
+        CaseOverdue => "case.overdue",
+        CaseSanctioned => "case.sanctioned",
+        CaseClosed => "case.closed",
+        CaseBlockReleaseDue => "case.block_release_due",
+        CaseNoted => "case.noted",
     }
 );
 
@@ -192,6 +201,14 @@ impl EventType {
         EventType::BlockOrdered,
         EventType::BlockReleased,
         EventType::EligibilityChanged,
+        EventType::CaseReported,
+        EventType::CaseRecommended,
+        EventType::CaseEscalated,
+        EventType::CaseBlockRequested,
+        EventType::CaseOverdue,
+        EventType::CaseSanctioned,
+        EventType::CaseClosed,
+        EventType::CaseBlockReleaseDue,
     ];
 
     pub fn published(self) -> bool {
@@ -212,6 +229,13 @@ impl EventType {
             | SanctionSuperseded => true,
             BlockOrdered | BlockReleased | AsnStatusChanged | AsnProfileUpdated => true,
             SanctionActivated | SanctionExpired | AsnRegistered | EligibilityChanged => false,
+            // A case opens for eligibility when recommended and stops counting at its end.
+            CaseRecommended | CaseSanctioned | CaseClosed => true,
+            CaseReported | CaseEscalated | CaseBlockRequested | CaseOverdue
+            | CaseBlockReleaseDue | CaseNoted => false,
         }
     }
 }
+
+// After `wire_enum!`, which it uses.
+pub mod case;

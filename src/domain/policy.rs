@@ -4,6 +4,7 @@
 //! there tagged [S] or [U] is a policy value, replaceable by a file (`ASN_POLICY_FILE`).
 
 use super::calendar::WorkingCalendar;
+use super::case::CaseRules;
 use super::{AsnStatus, Kind, Level, Purpose};
 use crate::i18n::L10n;
 use chrono::NaiveDate;
@@ -34,6 +35,9 @@ pub struct PolicyDocument {
     pub appeals: AppealRules,
     pub purposes: BTreeMap<Purpose, PurposeRule>,
     pub catalogue: Vec<SanctionTypeDef>,
+    /// Neutrality cases: deadlines, what an open case refuses, the conduct catalogue.
+    #[serde(default)]
+    pub cases: CaseRules,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -221,6 +225,10 @@ impl Policy {
                     r.id
                 ));
             }
+        }
+        let mut conduct = std::collections::HashSet::new();
+        if let Some(c) = doc.cases.conduct.iter().find(|c| !conduct.insert(&c.code)) {
+            return invalid(format!("conduct '{}' appears twice", c.code));
         }
         if doc.not_active_statuses.contains(&AsnStatus::Unknown) {
             return invalid("'unknown' is reported as status_unknown, not not_active".into());

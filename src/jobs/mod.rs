@@ -25,15 +25,17 @@ use utoipa::ToSchema;
 pub enum Job {
     LiftExpired,
     ActivateScheduled,
+    CaseDeadlines,
 }
 
 impl Job {
-    pub const ALL: [Job; 2] = [Job::LiftExpired, Job::ActivateScheduled];
+    pub const ALL: [Job; 3] = [Job::LiftExpired, Job::ActivateScheduled, Job::CaseDeadlines];
 
     pub fn name(&self) -> &'static str {
         match self {
             Job::LiftExpired => "lift_expired",
             Job::ActivateScheduled => "activate_scheduled",
+            Job::CaseDeadlines => "case_deadlines",
         }
     }
 
@@ -41,6 +43,7 @@ impl Job {
         match self {
             Job::LiftExpired => "ASN_CRON_LIFT_EXPIRED",
             Job::ActivateScheduled => "ASN_CRON_ACTIVATE_SCHEDULED",
+            Job::CaseDeadlines => "ASN_CRON_CASE_DEADLINES",
         }
     }
 
@@ -48,6 +51,7 @@ impl Job {
         match self {
             Job::LiftExpired => "0 5 0 * * *",
             Job::ActivateScheduled => "0 6 0 * * *",
+            Job::CaseDeadlines => "0 10 0 * * *",
         }
     }
 
@@ -195,6 +199,9 @@ impl Runner {
     fn work(&self, job: Job, run_id: &str, processed: &mut i64) -> Result<(), ApiError> {
         let mut conn = self.pool.get()?;
         let actor = Actor::system("scheduler", Some(run_id.to_string()));
+        if job == Job::CaseDeadlines {
+            return self.case_deadlines(&mut conn, &actor, run_id, processed);
+        }
         let mut cursor = None;
         loop {
             let now = self.clock.now_naive();
@@ -222,6 +229,30 @@ impl Runner {
             let watch = self.watch();
             let batch = (&actor, &watch, now, self.batch_size);
             match sanctions::sweep_batch(&mut conn, batch, &after)? {
+                Some(last) => after = last,
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// `case_deadlines`: every missed deadline told once, in batches; memory stays flat.
+    fn case_deadlines(
+        &self,
+        conn: &mut db::AnyConnection,
+        actor: &Actor,
+        run_id: &str,
+        processed: &mut i64,
+    ) -> Result<(), ApiError> {
+        let mut after = String::new();
+        loop {
+            let now = self.clock.now_naive();
+            let watch = self.watch();
+            let batch = (actor, &watch, now);
+            let (n, last) =
+                crate::service::cases::run_deadlines(conn, batch, &after, self.batch_size)?;
+            *processed += n as i64;
+            store::heartbeat(conn, run_id, *processed, now)?;
+            match last {
                 Some(last) => after = last,
                 None => return Ok(()),
             }

@@ -34,6 +34,8 @@ pub fn run_batch(
             EventType::SanctionActivated,
             "effective_from",
         ),
+        // Not a sanction job: nothing of it is due here.
+        Job::CaseDeadlines => return Ok((0, None)),
     };
     let today = watch.today;
     write_tx(conn, |c| {

@@ -32,8 +32,27 @@ pub struct ReasonOut {
     pub rule: Option<String>,
     /// The BKN block behind a `bkn_block` reason.
     pub block_id: Option<String>,
+    /// The neutrality case behind a `pending_case` reason or notice.
+    pub case_id: Option<String>,
     /// First day this reason no longer holds; `null`: no known end.
     pub until: Option<NaiveDate>,
+}
+
+impl ReasonOut {
+    fn of(r: &crate::service::eligibility::ReasonRecord, lang: Lang) -> ReasonOut {
+        ReasonOut {
+            code: r.code,
+            message: r.message.get(lang).to_string(),
+            legal_basis: r.legal_basis.clone(),
+            sanction_id: r.sanction_id.clone(),
+            sanction_type: r.sanction_type.clone(),
+            decision_number: r.decision_number.clone(),
+            rule: r.rule.clone(),
+            block_id: r.block_id.clone(),
+            case_id: r.case_id.clone(),
+            until: r.until,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -45,6 +64,9 @@ pub struct DecisionOut {
     pub outcome: Outcome,
     pub eligible: bool,
     pub reasons: Vec<ReasonOut>,
+    /// Same shape as `reasons`, never changing the outcome: an open neutrality case
+    /// (`pending_case`) where the policy does not make it a reason for this purpose.
+    pub notices: Vec<ReasonOut>,
     /// First day every reason known now has ended; `null` when one has no end.
     pub eligible_from: Option<NaiveDate>,
     pub policy_version: String,
@@ -65,21 +87,8 @@ pub fn render(d: &DecisionRecord, lang: Lang) -> DecisionOut {
         as_of: d.as_of,
         outcome: d.outcome,
         eligible: d.eligible,
-        reasons: d
-            .reasons
-            .iter()
-            .map(|r| ReasonOut {
-                code: r.code,
-                message: r.message.get(lang).to_string(),
-                legal_basis: r.legal_basis.clone(),
-                sanction_id: r.sanction_id.clone(),
-                sanction_type: r.sanction_type.clone(),
-                decision_number: r.decision_number.clone(),
-                rule: r.rule.clone(),
-                block_id: r.block_id.clone(),
-                until: r.until,
-            })
-            .collect(),
+        reasons: d.reasons.iter().map(|r| ReasonOut::of(r, lang)).collect(),
+        notices: d.notices.iter().map(|r| ReasonOut::of(r, lang)).collect(),
         eligible_from: d.eligible_from,
         policy_version: d.policy_version.clone(),
         evaluated_at: d.evaluated_at,

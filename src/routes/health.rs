@@ -89,6 +89,9 @@ pub struct CatalogueOut {
     pub not_active_statuses: Vec<AsnStatus>,
     /// Per purpose: levels that block while running, and look-back rules.
     pub rules: BTreeMap<Purpose, PurposeRule>,
+    /// Neutrality cases: deadlines, purposes an open case refuses, and the conduct catalogue
+    /// (SKB 2/2022) with the category recommended by default per stage.
+    pub cases: crate::domain::case::CaseRules,
 }
 
 /// Sanction types, purposes and the eligibility policy in force.
@@ -106,5 +109,6 @@ pub async fn catalogue(state: web::Data<AppState>) -> HttpResponse {
         effective_date: doc.effective_date.clone(),
         not_active_statuses: doc.not_active_statuses.clone(),
         rules: doc.purposes.clone(),
+        cases: doc.cases.clone(),
     })
 }

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bkn;
 pub mod blocks;
 pub mod body;
+pub mod cases;
 pub mod eligibility;
 pub mod health;
 pub mod jobs;
@@ -70,7 +71,12 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
                 .service(webhooks::delete)
                 .service(webhooks::deliveries)
                 .service(webhooks::retry)
-                .service(webhooks::changes),
+                .service(webhooks::changes)
+                .service(cases::stats)
+                .service(cases::create)
+                .service(cases::list)
+                .service(cases::get)
+                .service(cases::step),
         );
 }
 

@@ -2,6 +2,7 @@
 //! through `db::run`.
 
 pub mod bkn;
+pub mod cases;
 pub mod decision_log;
 pub mod eligibility;
 pub mod idempotency;

@@ -49,7 +49,7 @@ both!(a_running_sanction_and_the_jpt_look_back, |app| {
     );
     assert_eq!(reasons[1]["code"], "disciplinary_history");
     assert_eq!(r.body["eligible_from"], "2027-03-25");
-    assert_eq!(r.body["policy_version"], "2026-12-01.1");
+    assert_eq!(r.body["policy_version"], "2026-12-01.2");
     // Promotion has no look-back: free when the sanction ends.
     let p = app.eligibility(NIP, "promotion", "2024-06-01").await;
     assert_eq!(p.body["eligible_from"], "2025-03-25");

@@ -13,7 +13,7 @@ use std::sync::Once;
 
 pub const SECRET: &str = "test-secret-0123456789-0123456789-abcdef";
 pub const ALL_SCOPES: &str =
-    "sanctions:write registry:read eligibility:read bkn:push jobs:run webhooks:manage audit:read";
+    "sanctions:write registry:read eligibility:read bkn:push jobs:run webhooks:manage audit:read cases:write cases:read";
 /// "Now" for every test: 2026-11-23 10:00 in Jakarta.
 pub const NOW: &str = "2026-11-23T03:00:00Z";
 

@@ -7,6 +7,7 @@ mod outage;
 
 mod auth;
 mod bkn;
+mod cases;
 mod eligibility;
 mod errors;
 mod evidence;

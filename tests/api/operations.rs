@@ -22,7 +22,7 @@ both!(health_and_request_ids, |app| {
     assert_eq!(ready.status, 200);
     assert_eq!(ready.header("x-request-id"), Some("trace-42"));
     let catalogue = app.get("/api/v1/catalogue").await;
-    assert_eq!(catalogue.body["policy_version"], "2026-12-01.1");
+    assert_eq!(catalogue.body["policy_version"], "2026-12-01.2");
     assert_eq!(
         catalogue.body["sanction_types"].as_array().unwrap().len(),
         25

@@ -58,6 +58,7 @@ fn check(cases: Vec<Case>) {
             asn: &active(),
             sanctions: &c.sanctions,
             blocks: &[],
+            cases: &[],
         };
         let e = evaluate(&records, &policy, c.purpose, d(c.as_of));
         let codes: Vec<ReasonCode> = e.reasons.iter().map(|r| r.code).collect();
@@ -267,6 +268,7 @@ fn status_decides_before_any_sanction() {
                 asn: &asn,
                 sanctions: &[],
                 blocks: &[],
+                cases: &[],
             },
             &policy,
             Promotion,
@@ -288,6 +290,7 @@ fn status_decides_before_any_sanction() {
             asn: &unknown,
             sanctions: &[],
             blocks: &[],
+            cases: &[],
         },
         &policy,
         Promotion,
@@ -299,6 +302,7 @@ fn status_decides_before_any_sanction() {
             asn: &unknown,
             sanctions: &[sanction("PP94_S3", "2024-03-25")],
             blocks: &[],
+            cases: &[],
         },
         &policy,
         Promotion,
@@ -323,6 +327,7 @@ fn lookback_basis_is_configurable() {
             asn: &active(),
             sanctions: &[s],
             blocks: &[],
+            cases: &[],
         },
         &policy,
         JptSelection,
@@ -343,6 +348,7 @@ fn messages_exist_in_both_languages() {
             asn: &active(),
             sanctions: &[sanction("PP94_S3", "2024-03-25")],
             blocks: &[],
+            cases: &[],
         },
         &policy,
         JptSelection,
@@ -463,6 +469,7 @@ fn a_bkn_block_holds_until_released_and_never_by_the_clock() {
         asn: &asn,
         sanctions: &[],
         blocks: std::slice::from_ref(&open),
+        cases: &[],
     };
     for purpose in Purpose::ALL {
         let e = evaluate(&records, &policy, *purpose, d("2030-01-01"));
@@ -489,6 +496,7 @@ fn a_bkn_block_holds_until_released_and_never_by_the_clock() {
         asn: &asn,
         sanctions: &[],
         blocks: std::slice::from_ref(&released),
+        cases: &[],
     };
     let e = evaluate(&records, &policy, Promotion, d("2024-02-01"));
     assert_eq!(

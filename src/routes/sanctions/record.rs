@@ -31,11 +31,15 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let fp = Fingerprint::new(&who.sub, key.0, "POST /api/v1/sanctions", &body.value);
     let decree_date = body.body.decision.date;
+    let case_id = body.body.case_id.clone();
     let new = body.body.into_draft().settle(&state.policy, decree_date)?;
-    let (clock, tz) = (state.clock, state.tz);
+    let (clock, tz, policy) = (state.clock, state.tz, state.policy.clone());
     let reply = write(&state, &who, fp, move |c, who, j| {
         let today = clock.today(tz);
         let (row, created) = svc::record(c, &new, who, j, today)?;
+        if let (true, Some(case)) = (created, &case_id) {
+            crate::service::cases::link_sanction(c, &policy, who, case, &row, j)?;
+        }
         Ok(Reply {
             status: if created { 201 } else { 200 },
             location: Some(format!("/api/v1/sanctions/{}", row.id)),

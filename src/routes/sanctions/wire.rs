@@ -67,6 +67,9 @@ pub struct SanctionIn {
     /// Defaults to the catalogue's purposes for the type.
     pub blocked_purposes: Option<Vec<Purpose>>,
     pub document: Option<Document>,
+    /// The neutrality case this decree follows up: the case takes its `sanction_imposed`
+    /// step in the same transaction.
+    pub case_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

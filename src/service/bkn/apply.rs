@@ -74,6 +74,14 @@ pub(super) fn order_block(
     if let Some(nip) = nip {
         asn::ensure(c, nip.as_str(), now)?;
     }
+    let case_id = d
+        .case_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty());
+    if let Some(case) = case_id {
+        crate::service::cases::link_block(c, case, nip.map(|n| n.as_str()), d.block_id.trim(), j)?;
+    }
     let row = BlockRow {
         id: d.block_id.trim().to_string(),
         scope: match d.scope {
@@ -94,6 +102,7 @@ pub(super) fn order_block(
         released_event_id: None,
         created_at: now,
         updated_at: now,
+        case_id: case_id.map(str::to_string),
     };
     blocks::insert(c, &row)?;
     publish_block(

@@ -65,6 +65,8 @@ pub struct BlockOrderData {
     pub agency_code: Option<String>,
     pub reference: Option<String>,
     pub reason: Option<String>,
+    /// The neutrality case the block was ordered for (`POST /api/v1/cases`).
+    pub case_id: Option<String>,
 }
 
 /// `block_released`: the only way a block ends.

@@ -5,7 +5,9 @@ use super::{DecisionRecord, Loaded, ReasonRecord, Rule};
 use crate::db::asn::AsnRow;
 use crate::db::blocks::BlockRow;
 use crate::db::sanctions::SanctionRow;
-use crate::domain::eligibility::{evaluate, AsnFacts, BlockFacts, Outcome, Records, SanctionFacts};
+use crate::domain::eligibility::{
+    evaluate, AsnFacts, BlockFacts, CaseFacts, Outcome, Reason, Records, SanctionFacts,
+};
 use crate::domain::period::Period;
 use crate::domain::policy::Policy;
 use crate::domain::{Purpose, SanctionState};
@@ -52,6 +54,36 @@ pub fn block_facts(row: &BlockRow, tz: Tz) -> BlockFacts {
     }
 }
 
+/// The cases of some steps (in order per case) as the rules see them: open from the day
+/// of `recommended` to the day of the step that ended them.
+pub fn case_facts(steps: &[(String, crate::db::cases::StepRow)]) -> Vec<CaseFacts> {
+    let mut out: Vec<CaseFacts> = Vec::new();
+    let mut ends: Vec<Option<NaiveDate>> = Vec::new();
+    for (reference, step) in steps {
+        let at = out.iter().position(|c| c.id == step.case_id);
+        match (at, step.step.as_str()) {
+            (None, "recommended") => {
+                out.push(CaseFacts {
+                    id: step.case_id.clone(),
+                    reference: reference.clone(),
+                    open: Period::new(step.on_day, None).expect("open-ended"),
+                });
+                ends.push(None);
+            }
+            (Some(i), _) if ends[i].is_none() && step.to_state.is_final() => {
+                ends[i] = Some(step.on_day);
+            }
+            _ => {}
+        }
+    }
+    for (c, end) in out.iter_mut().zip(ends) {
+        if let Some(end) = end {
+            c.open = c.open.ended_by(end);
+        }
+    }
+    out
+}
+
 /// The profile and sanctions as the rules see them.
 fn rule_facts(profile: &AsnRow, sanctions: &[SanctionRow]) -> (AsnFacts, Vec<SanctionFacts>) {
     let asn = AsnFacts {
@@ -60,56 +92,61 @@ fn rule_facts(profile: &AsnRow, sanctions: &[SanctionRow]) -> (AsnFacts, Vec<San
     (asn, sanctions.iter().map(sanction_facts).collect())
 }
 
+/// A reason (or notice) as stored with its decision: its message in both languages, its
+/// legal basis (the sanction type's when the reason names none).
+fn record_of(r: &Reason, policy: &Policy) -> ReasonRecord {
+    let legal_basis = match (
+        &r.legal_basis,
+        r.sanction_type
+            .as_deref()
+            .and_then(|c| policy.sanction_type(c)),
+    ) {
+        (b, Some(t)) if b.is_empty() => t.legal_basis.clone(),
+        (b, _) => b.clone(),
+    };
+    ReasonRecord {
+        code: r.code,
+        message: r.message(policy).into(),
+        legal_basis,
+        sanction_id: r.sanction_id.clone(),
+        sanction_type: r.sanction_type.clone(),
+        decision_number: r.decision_number.clone(),
+        rule: r.rule.clone(),
+        block_id: r.block_id.clone(),
+        case_id: r.case_id.clone(),
+        until: r.until,
+    }
+}
+
+/// What one ASN's records are, as the rules read them.
+struct Their<'a> {
+    profile: &'a AsnRow,
+    sanctions: &'a [SanctionRow],
+    blocks: Vec<BlockFacts>,
+    cases: &'a [CaseFacts],
+}
+
 /// The decision for one ASN (pure: no I/O), unsigned.
-fn evaluate_one(
-    profile: &AsnRow,
-    sanctions: &[SanctionRow],
-    blocks: &[BlockFacts],
-    rule: &Rule<'_>,
-) -> DecisionRecord {
+fn evaluate_one(their: &Their<'_>, rule: &Rule<'_>) -> DecisionRecord {
     let policy = rule.policy;
-    let (asn, facts) = rule_facts(profile, sanctions);
+    let (asn, facts) = rule_facts(their.profile, their.sanctions);
     let records = Records {
         asn: &asn,
         sanctions: &facts,
-        blocks,
+        blocks: &their.blocks,
+        cases: their.cases,
     };
     let e = evaluate(&records, policy, rule.purpose, rule.as_of);
-    let reasons = e
-        .reasons
-        .iter()
-        .map(|r| {
-            let legal_basis = match (
-                &r.legal_basis,
-                r.sanction_type
-                    .as_deref()
-                    .and_then(|c| policy.sanction_type(c)),
-            ) {
-                (b, Some(t)) if b.is_empty() => t.legal_basis.clone(),
-                (b, _) => b.clone(),
-            };
-            ReasonRecord {
-                code: r.code,
-                message: r.message(policy).into(),
-                legal_basis,
-                sanction_id: r.sanction_id.clone(),
-                sanction_type: r.sanction_type.clone(),
-                decision_number: r.decision_number.clone(),
-                rule: r.rule.clone(),
-                block_id: r.block_id.clone(),
-                until: r.until,
-            }
-        })
-        .collect();
     DecisionRecord {
         decision_id: uuid::Uuid::now_v7().to_string(),
-        nip: profile.nip.clone(),
+        nip: their.profile.nip.clone(),
         purpose: rule.purpose,
         as_of: rule.as_of,
         as_known_at: None,
         outcome: e.outcome,
         eligible: e.outcome == Outcome::Eligible,
-        reasons,
+        reasons: e.reasons.iter().map(|r| record_of(r, policy)).collect(),
+        notices: e.notices.iter().map(|r| record_of(r, policy)).collect(),
         eligible_from: e.eligible_from,
         policy_version: policy.version().to_string(),
         evaluated_at: rule.now,
@@ -118,22 +155,24 @@ fn evaluate_one(
 }
 
 impl Loaded {
-    /// `nip`'s profile, sanctions and the blocks on it; `None` when the registry does not know it.
-    fn records_of(&self, nip: &str, tz: Tz) -> Option<(&AsnRow, &[SanctionRow], Vec<BlockFacts>)> {
-        let profile = self.profiles.get(nip)?;
-        let sanctions = self.sanctions.get(nip).map(Vec::as_slice).unwrap_or(&[]);
-        let blocks: Vec<BlockFacts> = self
-            .blocks
-            .get(nip)
-            .map(|bs| bs.iter().map(|b| block_facts(b, tz)).collect())
-            .unwrap_or_default();
-        Some((profile, sanctions, blocks))
+    /// `nip`'s profile, sanctions, the blocks on it and its open cases; `None` when the
+    /// registry does not know it.
+    fn records_of(&self, nip: &str, tz: Tz) -> Option<Their<'_>> {
+        Some(Their {
+            profile: self.profiles.get(nip)?,
+            sanctions: self.sanctions.get(nip).map(Vec::as_slice).unwrap_or(&[]),
+            blocks: self
+                .blocks
+                .get(nip)
+                .map(|bs| bs.iter().map(|b| block_facts(b, tz)).collect())
+                .unwrap_or_default(),
+            cases: self.cases.get(nip).map(Vec::as_slice).unwrap_or(&[]),
+        })
     }
 
     /// The decision for `nip` under `rule`; `None` when the registry does not know it.
     pub fn evaluate(&self, nip: &str, rule: &Rule<'_>, tz: Tz) -> Option<DecisionRecord> {
-        let (profile, sanctions, blocks) = self.records_of(nip, tz)?;
-        Some(evaluate_one(profile, sanctions, &blocks, rule))
+        Some(evaluate_one(&self.records_of(nip, tz)?, rule))
     }
 
     /// The outcome for every purpose on `as_of`, and the next day one may change without a
@@ -145,12 +184,13 @@ impl Loaded {
         as_of: NaiveDate,
         tz: Tz,
     ) -> Option<Verdicts> {
-        let (profile, sanctions, blocks) = self.records_of(nip, tz)?;
-        let (asn, facts) = rule_facts(profile, sanctions);
+        let their = self.records_of(nip, tz)?;
+        let (asn, facts) = rule_facts(their.profile, their.sanctions);
         let records = Records {
             asn: &asn,
             sanctions: &facts,
-            blocks: &blocks,
+            blocks: &their.blocks,
+            cases: their.cases,
         };
         let mut next_change = facts
             .iter()

@@ -6,6 +6,7 @@ use crate::db::blocks::BlockRow;
 use crate::db::history;
 use crate::db::sanctions::SanctionRow;
 use crate::db::{self, asn, AnyConnection};
+use crate::domain::eligibility::CaseFacts;
 use crate::error::ApiError;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use std::collections::HashMap;
@@ -16,6 +17,8 @@ pub struct Loaded {
     pub(super) profiles: HashMap<String, AsnRow>,
     pub(super) sanctions: HashMap<String, Vec<SanctionRow>>,
     pub(super) blocks: HashMap<String, Vec<BlockRow>>,
+    /// Neutrality cases that reached a recommendation.
+    pub(super) cases: HashMap<String, Vec<CaseFacts>>,
 }
 
 impl Loaded {
@@ -44,6 +47,7 @@ impl Loaded {
             .values()
             .filter_map(|p| p.agency_code.as_deref())
             .collect();
+        loaded.cases = cases_of(conn, &known, None)?;
         let block_rows = db::blocks::affecting(conn, &known, &agencies)?;
         for p in loaded.profiles.values() {
             let on_them = block_rows.iter().filter(|b| {
@@ -80,6 +84,14 @@ impl Loaded {
             );
             loaded.profiles.insert(nip.to_string(), profile);
         }
+        let known: Vec<&str> = nips
+            .iter()
+            .copied()
+            .filter(|n| loaded.profiles.contains_key(*n))
+            .collect();
+        if !known.is_empty() {
+            loaded.cases = cases_of(conn, &known, Some(t))?;
+        }
         Ok(loaded)
     }
 
@@ -93,4 +105,20 @@ impl Loaded {
             Some(t) => Loaded::known_at(conn, nips, t.naive_utc()),
         }
     }
+}
+
+/// The cases of these NIPs as the rules read them (as recorded by `until`, when given).
+fn cases_of(
+    conn: &mut AnyConnection,
+    nips: &[&str],
+    until: Option<NaiveDateTime>,
+) -> Result<HashMap<String, Vec<CaseFacts>>, ApiError> {
+    let mut by_nip: HashMap<String, Vec<(String, db::cases::StepRow)>> = HashMap::new();
+    for (nip, reference, step) in db::cases::steps_for_nips(conn, nips, until)? {
+        by_nip.entry(nip).or_default().push((reference, step));
+    }
+    Ok(by_nip
+        .into_iter()
+        .map(|(nip, steps)| (nip, super::facts::case_facts(&steps)))
+        .collect())
 }

@@ -47,6 +47,8 @@ pub struct ReasonRecord {
     pub rule: Option<String>,
     #[serde(default)]
     pub block_id: Option<String>,
+    #[serde(default)]
+    pub case_id: Option<String>,
     pub until: Option<NaiveDate>,
 }
 
@@ -63,6 +65,9 @@ pub struct DecisionRecord {
     pub outcome: Outcome,
     pub eligible: bool,
     pub reasons: Vec<ReasonRecord>,
+    /// What does not decide but the committee should know (an open case), same shape.
+    #[serde(default)]
+    pub notices: Vec<ReasonRecord>,
     pub eligible_from: Option<NaiveDate>,
     pub policy_version: String,
     pub evaluated_at: DateTime<Utc>,
@@ -94,6 +99,11 @@ impl DecisionRecord {
                 .iter()
                 .map(|r| r.code.as_str().to_string())
                 .collect(),
+            notice_codes: self
+                .notices
+                .iter()
+                .map(|r| r.code.as_str().to_string())
+                .collect(),
             eligible_from: self.eligible_from,
             policy_version: self.policy_version.clone(),
         }
@@ -108,6 +118,7 @@ impl DecisionRecord {
             json!({
                 "purpose": self.purpose, "as_of": self.as_of, "as_known_at": self.as_known_at,
                 "outcome": self.outcome, "reasons": self.reason_codes(),
+                "notices": self.notices.iter().map(|r| r.code).collect::<Vec<_>>(),
                 "eligible_from": self.eligible_from, "policy_version": self.policy_version,
             }),
         )

@@ -1,0 +1,364 @@
+//! Neutrality cases and their steps; the statistics as grouped queries.
+
+use super::schema::{blocks as b, case_steps as st, cases as c};
+use super::AnyConnection;
+use crate::domain::case::{CaseState, Category, Source, Stage};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = c)]
+#[diesel(treat_none_as_default_value = false, treat_none_as_null = true)]
+pub struct CaseRow {
+    pub id: String,
+    pub nip: String,
+    pub agency_code: Option<String>,
+    pub source: Source,
+    pub source_reference: String,
+    pub reported_on: NaiveDate,
+    pub election_kind: Option<String>,
+    pub election_year: Option<i32>,
+    pub election_region: Option<String>,
+    pub conduct: String,
+    pub stage: Stage,
+    pub description: Option<String>,
+    pub evidence: String,
+    pub content_hash: String,
+    pub state: CaseState,
+    pub state_since: NaiveDate,
+    pub deadline: Option<NaiveDate>,
+    pub overdue_recorded: Option<NaiveDate>,
+    pub recommended_on: Option<NaiveDate>,
+    pub followup_due: Option<NaiveDate>,
+    pub recommendation: Option<Category>,
+    pub recommendation_issuer: Option<String>,
+    pub sanctioned_on: Option<NaiveDate>,
+    pub sanction_id: Option<String>,
+    pub block_requested_on: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub policy_version: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = st)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct StepRow {
+    pub case_id: String,
+    pub seq: i32,
+    /// A step's name, or `reported`, `overdue`, `block_linked`, `block_release_due`.
+    pub step: String,
+    pub on_day: NaiveDate,
+    pub from_state: Option<CaseState>,
+    pub to_state: CaseState,
+    pub data: String,
+    pub actor: String,
+    pub at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &CaseRow) -> QueryResult<()> {
+    diesel::insert_into(c::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<CaseRow>> {
+    c::table
+        .find(id)
+        .select(CaseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The case with this source reference, if any.
+pub fn find_by_source(
+    conn: &mut AnyConnection,
+    source: Source,
+    reference: &str,
+) -> QueryResult<Option<CaseRow>> {
+    c::table
+        .filter(c::source.eq(source))
+        .filter(c::source_reference.eq(reference))
+        .select(CaseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Writes a case back after a step.
+pub fn update(conn: &mut AnyConnection, row: &CaseRow) -> QueryResult<()> {
+    diesel::update(c::table.find(&row.id))
+        .set(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn insert_step(conn: &mut AnyConnection, row: &StepRow) -> QueryResult<()> {
+    diesel::insert_into(st::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+/// The steps of these cases (as recorded by `until`, when given), in order.
+pub fn steps_of(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+    until: Option<NaiveDateTime>,
+) -> QueryResult<Vec<StepRow>> {
+    let mut q = st::table
+        .filter(st::case_id.eq_any(ids))
+        .select(StepRow::as_select())
+        .order((st::case_id, st::seq))
+        .into_boxed();
+    if let Some(t) = until {
+        q = q.filter(st::at.le(t));
+    }
+    q.load(conn)
+}
+
+/// The number of the next step of a case.
+pub fn next_seq(conn: &mut AnyConnection, id: &str) -> QueryResult<i32> {
+    let last: Option<i32> = st::table
+        .filter(st::case_id.eq(id))
+        .select(diesel::dsl::max(st::seq))
+        .first(conn)?;
+    Ok(last.unwrap_or(0) + 1)
+}
+
+/// Every step of the cases of these NIPs that eligibility reads (recommended and after),
+/// as recorded by `until` when given: one query for a batch.
+pub fn steps_for_nips(
+    conn: &mut AnyConnection,
+    nips: &[&str],
+    until: Option<NaiveDateTime>,
+) -> QueryResult<Vec<(String, String, StepRow)>> {
+    let mut q = st::table
+        .inner_join(c::table)
+        .filter(c::nip.eq_any(nips))
+        .filter(c::recommended_on.is_not_null())
+        .select((c::nip, c::source_reference, StepRow::as_select()))
+        .order((st::case_id, st::seq))
+        .into_boxed();
+    if let Some(t) = until {
+        q = q.filter(st::at.le(t));
+    }
+    q.load(conn)
+}
+
+/// Filters of `GET /cases`.
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub nip: Option<String>,
+    pub state: Option<CaseState>,
+    pub agency_code: Option<String>,
+    /// Overdue on this day.
+    pub overdue_on: Option<NaiveDate>,
+    /// Not overdue on this day.
+    pub not_overdue_on: Option<NaiveDate>,
+    pub election_year: Option<i32>,
+    /// After this id (the cursor).
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut AnyConnection, f: &ListFilter) -> QueryResult<Vec<CaseRow>> {
+    let waiting = [CaseState::Recommended, CaseState::Escalated];
+    let mut q = c::table.select(CaseRow::as_select()).into_boxed();
+    if let Some(nip) = &f.nip {
+        q = q.filter(c::nip.eq(nip));
+    }
+    if let Some(state) = f.state {
+        q = q.filter(c::state.eq(state));
+    }
+    if let Some(agency) = &f.agency_code {
+        q = q.filter(c::agency_code.eq(agency));
+    }
+    if let Some(day) = f.overdue_on {
+        q = q
+            .filter(c::deadline.lt(day))
+            .filter(c::state.eq_any(waiting));
+    }
+    if let Some(day) = f.not_overdue_on {
+        q = q.filter(
+            c::deadline
+                .is_null()
+                .or(c::deadline.ge(day))
+                .or(c::state.ne_all(waiting)),
+        );
+    }
+    if let Some(year) = f.election_year {
+        q = q.filter(c::election_year.eq(year));
+    }
+    if let Some(after) = &f.after {
+        q = q.filter(c::id.gt(after));
+    }
+    q.order(c::id).limit(f.limit + 1).load(conn)
+}
+
+/// Open cases whose deadline passed before `today` and whose miss is not recorded yet,
+/// after id `after`, at most `limit`.
+pub fn missed(
+    conn: &mut AnyConnection,
+    today: NaiveDate,
+    after: &str,
+    limit: i64,
+) -> QueryResult<Vec<CaseRow>> {
+    c::table
+        .filter(c::deadline.lt(today))
+        .filter(c::state.eq_any([CaseState::Recommended, CaseState::Escalated]))
+        .filter(
+            c::overdue_recorded
+                .is_null()
+                .or(c::overdue_recorded.ne(c::deadline)),
+        )
+        .filter(c::id.gt(after))
+        .order(c::id)
+        .limit(limit)
+        .select(CaseRow::as_select())
+        .load(conn)
+}
+
+/// Records that the miss of `deadline` was told; `false` when another run already did.
+pub fn mark_overdue(conn: &mut AnyConnection, id: &str, deadline: NaiveDate) -> QueryResult<bool> {
+    let n = diesel::update(
+        c::table.find(id).filter(c::deadline.eq(deadline)).filter(
+            c::overdue_recorded
+                .is_null()
+                .or(c::overdue_recorded.ne(deadline)),
+        ),
+    )
+    .set(c::overdue_recorded.eq(deadline))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The ids of a case's blocks still in force.
+pub fn active_blocks(conn: &mut AnyConnection, case_id: &str) -> QueryResult<Vec<String>> {
+    b::table
+        .filter(b::case_id.eq(case_id))
+        .filter(b::released_at.is_null())
+        .select(b::id)
+        .order(b::id)
+        .load(conn)
+}
+
+/// The ids of every block of these cases.
+pub fn blocks_of(conn: &mut AnyConnection, ids: &[&str]) -> QueryResult<Vec<(String, String)>> {
+    b::table
+        .filter(b::case_id.eq_any(ids))
+        .select((b::case_id.assume_not_null(), b::id))
+        .order(b::id)
+        .load(conn)
+}
+
+/// What the statistics group by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Agency,
+    Issuer,
+    Conduct,
+    Election,
+}
+
+impl GroupBy {
+    /// The grouping expression over `cases` (trusted SQL: one of four constants).
+    fn key(self) -> &'static str {
+        match self {
+            GroupBy::Agency => "COALESCE(cases.agency_code, '-')",
+            GroupBy::Issuer => "COALESCE(cases.recommendation_issuer, '-')",
+            GroupBy::Conduct => "cases.conduct",
+            GroupBy::Election => {
+                "COALESCE(cases.election_kind || ' ' || CAST(cases.election_year AS TEXT), '-')"
+            }
+        }
+    }
+}
+
+/// One group's counts, as the authorities publish them (domain.md §3.6).
+#[derive(Debug, Clone, Default, QueryableByName)]
+pub struct StatsRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub grp: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub reported: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub rejected: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub not_proven: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub recommended: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub sanctioned: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub within_deadline: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub overdue_now: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub blocks_requested: i64,
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+struct GroupValue {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    grp: String,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    value: f64,
+}
+
+/// The statistics of cases reported from `from` to `to` (inclusive), per group, computed
+/// by the database: the counts, the median days from recommendation to sanction, and the
+/// blocks released. Dates are typed values written as ISO literals, never caller text.
+pub fn stats(
+    conn: &mut AnyConnection,
+    (from, to, today): (NaiveDate, NaiveDate, NaiveDate),
+    group_by: GroupBy,
+) -> QueryResult<Vec<(StatsRow, Option<f64>, i64)>> {
+    let key = group_by.key();
+    let range = format!("cases.reported_on >= '{from}' AND cases.reported_on <= '{to}'");
+    let counts = format!(
+        "SELECT {key} AS grp, COUNT(*) AS reported, \
+         COALESCE(SUM(CASE WHEN cases.state = 'rejected' THEN 1 ELSE 0 END), 0) AS rejected, \
+         COALESCE(SUM(CASE WHEN cases.state = 'not_proven' THEN 1 ELSE 0 END), 0) AS not_proven, \
+         COALESCE(SUM(CASE WHEN cases.recommended_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS recommended, \
+         COALESCE(SUM(CASE WHEN cases.state = 'sanctioned' THEN 1 ELSE 0 END), 0) AS sanctioned, \
+         COALESCE(SUM(CASE WHEN cases.state = 'sanctioned' AND cases.sanctioned_on <= cases.followup_due THEN 1 ELSE 0 END), 0) AS within_deadline, \
+         COALESCE(SUM(CASE WHEN cases.state IN ('recommended', 'escalated') AND cases.deadline < '{today}' THEN 1 ELSE 0 END), 0) AS overdue_now, \
+         COALESCE(SUM(CASE WHEN cases.block_requested_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS blocks_requested \
+         FROM cases WHERE {range} GROUP BY {key} ORDER BY 1"
+    );
+    let days = match conn {
+        AnyConnection::Postgresql(_) => "(cases.sanctioned_on - cases.recommended_on)",
+        AnyConnection::Sqlite(_) => {
+            "CAST(julianday(cases.sanctioned_on) - julianday(cases.recommended_on) AS INTEGER)"
+        }
+    };
+    let median = format!(
+        "WITH d AS (SELECT {key} AS grp, {days} AS days FROM cases \
+           WHERE {range} AND cases.state = 'sanctioned' AND cases.recommended_on IS NOT NULL), \
+         r AS (SELECT grp, days, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY days) AS rn, \
+                      COUNT(*) OVER (PARTITION BY grp) AS n FROM d) \
+         SELECT grp, CAST(AVG(days) AS DOUBLE PRECISION) AS value FROM r \
+           WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY grp"
+    );
+    let released = format!(
+        "SELECT {key} AS grp, CAST(COUNT(*) AS DOUBLE PRECISION) AS value FROM blocks \
+           JOIN cases ON blocks.case_id = cases.id \
+           WHERE {range} AND blocks.released_at IS NOT NULL GROUP BY {key}"
+    );
+    let rows: Vec<StatsRow> = crate::on_backend!(conn, |c| diesel::sql_query(&counts).load(c))?;
+    let medians: Vec<GroupValue> =
+        crate::on_backend!(conn, |c| diesel::sql_query(&median).load(c))?;
+    let releases: Vec<GroupValue> =
+        crate::on_backend!(conn, |c| diesel::sql_query(&released).load(c))?;
+    let value = |list: &[GroupValue], g: &str| list.iter().find(|v| v.grp == g).map(|v| v.value);
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let m = value(&medians, &r.grp);
+            let b = value(&releases, &r.grp).unwrap_or(0.0) as i64;
+            (r, m, b)
+        })
+        .collect())
+}
