@@ -3,29 +3,17 @@
 //! schema) and on a temp SQLite file. Prints time, rate and peak RSS of the run; a second,
 //! ten times smaller run shows whether memory grows with N.
 
+#[path = "support/mod.rs"]
+mod support;
 use asn_eligibility::audit::Actor;
 use asn_eligibility::clock::Clock;
 use asn_eligibility::db::{self, DatabaseUrl, PoolSettings};
 use asn_eligibility::jobs::{Job, Runner};
 use diesel::connection::SimpleConnection;
 use std::time::{Duration, Instant};
+use support::{peak_rss_kib, reset_peak_rss};
 
 const NIP: &str = "198503302010011002";
-
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
-fn reset_peak_rss() {
-    // Linux: writing 5 resets VmHWM to the current RSS.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
 
 fn seed_sql(postgres: bool, n: usize) -> String {
     let (now, rows) = if postgres {

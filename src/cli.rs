@@ -73,6 +73,9 @@ pub enum Command {
         sanctions: u64,
         #[arg(long, default_value_t = 10_000)]
         blocks: u64,
+        /// Neutrality cases, a realistic mix of states and steps (Pilkada 2020: about 2 000).
+        #[arg(long, default_value_t = 0)]
+        cases: u64,
         #[arg(long, default_value_t = 42)]
         seed: u64,
         /// Also write every `--nips-every`-th generated NIP, one per line, to this file.
@@ -122,6 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             asn,
             sanctions,
             blocks,
+            cases,
             seed,
             nips_out,
             nips_every,
@@ -132,7 +136,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 blocks,
                 seed,
             };
-            gen_data(&spec, nips_out.as_deref(), nips_every)?
+            gen_data(&spec, cases, nips_out.as_deref(), nips_every)?
         }
     }
     Ok(())
@@ -140,6 +144,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn gen_data(
     spec: &crate::gen_data::Spec,
+    cases: u64,
     nips_out: Option<&std::path::Path>,
     every: u64,
 ) -> anyhow::Result<()> {
@@ -155,6 +160,16 @@ fn gen_data(
             eprintln!("  {table}: {n} ({:.0} s)", started.elapsed().as_secs_f64());
         }
     })?;
+    if cases > 0 {
+        let made = crate::gen_data::cases::generate(
+            &mut conn,
+            &policy,
+            (spec.seed, spec.asn, cases, false),
+            now,
+            |n| eprintln!("  cases: {n} ({:.0} s)", started.elapsed().as_secs_f64()),
+        )?;
+        eprintln!("{made} cases written");
+    }
     if let Some(path) = nips_out {
         let mut out = std::io::BufWriter::new(
             std::fs::File::create(path)

@@ -81,7 +81,7 @@ fn run(backend: &str) {
     );
     // The suite ran its tests (node --test prints the counts).
     assert!(
-        report.contains("# pass 3"),
+        report.contains("# pass 4"),
         "not every browser test ran:\n{report}"
     );
 }

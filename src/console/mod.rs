@@ -2,6 +2,7 @@
 //! served by the same binary under `/console`, and the public `/verify` page. Pages act with
 //! the signed-in person's scopes through the same service paths as the API.
 
+pub mod cases;
 pub mod certificate;
 pub mod check;
 pub mod oidc;
@@ -44,7 +45,7 @@ pub enum LinkPolicy {
 }
 
 impl ConsoleSettings {
-    pub const DEFAULT_LINK_SCOPES: &'static str = "eligibility:read registry:read";
+    pub const DEFAULT_LINK_SCOPES: &'static str = "eligibility:read registry:read cases:read";
 
     /// Whether `serve` on `bind` may print (and the console accept) one-time links.
     pub fn links_allowed(&self, listener_is_loopback: bool) -> bool {
@@ -103,7 +104,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/decisions/{id}", web::get().to(certificate::page))
                 .route("/history", web::get().to(check::history))
-                .route("/asn/{nip}", web::get().to(person::page)),
+                .route("/asn/{nip}", web::get().to(person::page))
+                .route("/cases", web::get().to(cases::dashboard))
+                .route("/cases/{id}", web::get().to(cases::page))
+                .route("/cases/{id}/steps", web::post().to(cases::take_step)),
         );
 }
 

@@ -84,6 +84,7 @@ pub fn layout(lang: Lang, title: &L10n, nav: &Nav<'_>, body: Markup) -> Markup {
                             @if nav.name.is_some() {
                                 li { a href="/console/" { (t("Periksa", "Check")) } }
                                 li { a href="/console/history" { (t("Riwayat", "History")) } }
+                                li { a href="/console/cases" { (t("Kasus", "Cases")) } }
                             }
                             li { a href="/verify" { (t("Verifikasi", "Verify")) } }
                             li { a href={ "?lang=" (other) } lang=(other) hreflang=(other) { (other_name) } }
@@ -133,6 +134,29 @@ pub fn public(
     }
     let page = layout(lang, &title, &Nav::default(), body(lang));
     html_response(builder, page)
+}
+
+/// A URL-encoded form's fields (read after the session was checked), at most `limit` bytes.
+pub async fn read_urlencoded(
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<std::collections::HashMap<String, String>, ApiError> {
+    use futures_util::StreamExt;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::with_detail(
+                crate::error::ErrorCode::ValidationFailed,
+                "Formulir tidak terbaca",
+                "The form cannot be read",
+            )
+        })?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::new(crate::error::ErrorCode::PayloadTooLarge));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(url::form_urlencoded::parse(&bytes).into_owned().collect())
 }
 
 /// An error as a page: what went wrong, in the reader's language, with the error's code.

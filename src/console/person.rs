@@ -37,6 +37,24 @@ fn event_label(kind: &str, lang: Lang) -> String {
         "sanction.appeal_decided" => ("Upaya administratif diputus", "Appeal decided"),
         "block.ordered" => ("Data diblokir BKN", "Data blocked by BKN"),
         "block.released" => ("Blokir BKN dibuka", "BKN block released"),
+        "case.reported" => ("Kasus netralitas dilaporkan", "Neutrality case reported"),
+        "case.recommended" => (
+            "Rekomendasi hukuman ke PPK",
+            "Sanction recommended to the PPK",
+        ),
+        "case.escalated" => ("PPK ditegur (eskalasi)", "PPK reprimanded (escalated)"),
+        "case.block_requested" => ("Pemblokiran diminta", "Block requested"),
+        "case.overdue" => (
+            "Tenggat tindak lanjut terlewati",
+            "Follow-up deadline missed",
+        ),
+        "case.sanctioned" => (
+            "Kasus ditindaklanjuti dengan hukuman",
+            "Case followed up with a sanction",
+        ),
+        "case.closed" => ("Kasus selesai", "Case closed"),
+        "case.block_release_due" => ("Blokir perlu dibuka BKN", "Block due for release by BKN"),
+        "case.noted" => ("Langkah kasus dicatat", "Case step noted"),
         other => (other, other),
     };
     tr(lang, id, en)
@@ -56,6 +74,24 @@ pub async fn page(
         .await
         .or_page(lang)?
         .ok_or_else(|| Fail::api(lang, asn_not_found(nip.as_str())))?;
+    let cases = match ctx.who.require(Scope::CasesRead) {
+        Err(_) => None,
+        Ok(()) => {
+            let (key, today) = (nip.as_str().to_string(), state.today());
+            let found = crate::db::run(&state.pool, move |c| {
+                let filter = crate::db::cases::ListFilter {
+                    nip: Some(key),
+                    limit: 100,
+                    ..Default::default()
+                };
+                let rows = crate::db::cases::list(c, &filter)?;
+                crate::service::cases::views(c, rows, today)
+            })
+            .await
+            .or_page(lang)?;
+            Some(found)
+        }
+    };
     let t = |id: &str, en: &str| tr(lang, id, en);
     let p = &record.profile;
     let dash = "—";
@@ -100,6 +136,7 @@ pub async fn page(
                 }
             }
         }
+        @if let Some(cases) = &cases { (super::cases::of_person(cases, lang)) }
         h2 { (t("Riwayat", "Timeline")) }
         ol.timeline {
             @for e in &record.events {

@@ -128,23 +128,34 @@ pub fn next_seq(conn: &mut AnyConnection, id: &str) -> QueryResult<i32> {
 }
 
 /// Every step of the cases of these NIPs that eligibility reads (recommended and after),
-/// as recorded by `until` when given: one query for a batch.
+/// as recorded by `until` when given, with each case's NIP and source reference. The cases
+/// first (by `cases_nip`), then their steps (by the key): never a scan of every step.
 pub fn steps_for_nips(
     conn: &mut AnyConnection,
     nips: &[&str],
     until: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<(String, String, StepRow)>> {
-    let mut q = st::table
-        .inner_join(c::table)
+    let found: Vec<(String, String, String)> = c::table
         .filter(c::nip.eq_any(nips))
         .filter(c::recommended_on.is_not_null())
-        .select((c::nip, c::source_reference, StepRow::as_select()))
-        .order((st::case_id, st::seq))
-        .into_boxed();
-    if let Some(t) = until {
-        q = q.filter(st::at.le(t));
+        .select((c::id, c::nip, c::source_reference))
+        .load(conn)?;
+    if found.is_empty() {
+        return Ok(Vec::new());
     }
-    q.load(conn)
+    let ids: Vec<&str> = found.iter().map(|(id, _, _)| id.as_str()).collect();
+    let steps = steps_of(conn, &ids, until)?;
+    let of: std::collections::HashMap<&str, (&str, &str)> = found
+        .iter()
+        .map(|(id, nip, r)| (id.as_str(), (nip.as_str(), r.as_str())))
+        .collect();
+    Ok(steps
+        .into_iter()
+        .filter_map(|s| {
+            let (nip, reference) = of.get(s.case_id.as_str())?;
+            Some((nip.to_string(), reference.to_string(), s))
+        })
+        .collect())
 }
 
 /// Filters of `GET /cases`.
@@ -197,15 +208,19 @@ pub fn list(conn: &mut AnyConnection, f: &ListFilter) -> QueryResult<Vec<CaseRow
     q.order(c::id).limit(f.limit + 1).load(conn)
 }
 
+/// Where a run of `case_deadlines` has got to: the last (deadline, id) it read.
+pub type DeadlineCursor = (NaiveDate, String);
+
 /// Open cases whose deadline passed before `today` and whose miss is not recorded yet,
-/// after id `after`, at most `limit`.
+/// after `after`, at most `limit`, in (deadline, id) order: one pass over `cases_due`.
 pub fn missed(
     conn: &mut AnyConnection,
     today: NaiveDate,
-    after: &str,
+    after: Option<&DeadlineCursor>,
     limit: i64,
 ) -> QueryResult<Vec<CaseRow>> {
-    c::table
+    let mut q = c::table
+        .filter(c::deadline.is_not_null())
         .filter(c::deadline.lt(today))
         .filter(c::state.eq_any([CaseState::Recommended, CaseState::Escalated]))
         .filter(
@@ -213,25 +228,53 @@ pub fn missed(
                 .is_null()
                 .or(c::overdue_recorded.ne(c::deadline)),
         )
-        .filter(c::id.gt(after))
-        .order(c::id)
+        .into_boxed();
+    if let Some((day, id)) = after {
+        q = q.filter(
+            c::deadline
+                .gt(*day)
+                .or(c::deadline.eq(*day).and(c::id.gt(id.clone()))),
+        );
+    }
+    q.order((c::deadline, c::id))
         .limit(limit)
         .select(CaseRow::as_select())
         .load(conn)
 }
 
-/// Records that the miss of `deadline` was told; `false` when another run already did.
-pub fn mark_overdue(conn: &mut AnyConnection, id: &str, deadline: NaiveDate) -> QueryResult<bool> {
-    let n = diesel::update(
-        c::table.find(id).filter(c::deadline.eq(deadline)).filter(
-            c::overdue_recorded
-                .is_null()
-                .or(c::overdue_recorded.ne(deadline)),
-        ),
-    )
-    .set(c::overdue_recorded.eq(deadline))
-    .execute(conn)?;
-    Ok(n == 1)
+/// Records that the misses of these cases' current deadlines were told, and returns the
+/// ids this call recorded: one that another run recorded meanwhile is not among them.
+pub fn mark_overdue(conn: &mut AnyConnection, ids: &[&str]) -> QueryResult<Vec<String>> {
+    let unrecorded = c::overdue_recorded
+        .is_null()
+        .or(c::overdue_recorded.ne(c::deadline));
+    let target = c::table.filter(c::id.eq_any(ids)).filter(unrecorded);
+    crate::on_backend!(conn, |cn| diesel::update(target)
+        .set(c::overdue_recorded.eq(c::deadline))
+        .returning(c::id)
+        .get_results(cn))
+}
+
+/// The last step number of each of these cases.
+pub fn last_seqs(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> QueryResult<Vec<(String, Option<i32>)>> {
+    st::table
+        .filter(st::case_id.eq_any(ids))
+        .group_by(st::case_id)
+        .select((st::case_id, diesel::dsl::max(st::seq)))
+        .load(conn)
+}
+
+/// Many steps at once.
+pub fn insert_steps(conn: &mut AnyConnection, rows: &[StepRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(3000) {
+        crate::on_backend!(conn, |cn| diesel::insert_into(st::table)
+            .values(chunk)
+            .execute(cn))?;
+    }
+    Ok(())
 }
 
 /// The ids of a case's blocks still in force.
@@ -361,4 +404,35 @@ pub fn stats(
             (r, m, b)
         })
         .collect())
+}
+
+/// How many cases are in each state.
+pub fn state_counts(conn: &mut AnyConnection) -> QueryResult<Vec<(CaseState, i64)>> {
+    c::table
+        .group_by(c::state)
+        .select((c::state, diesel::dsl::count_star()))
+        .order(c::state)
+        .load(conn)
+}
+
+/// Cases overdue on `day`, the longest overdue first, at most `limit`.
+pub fn overdue(conn: &mut AnyConnection, day: NaiveDate, limit: i64) -> QueryResult<Vec<CaseRow>> {
+    c::table
+        .filter(c::deadline.lt(day))
+        .filter(c::state.eq_any([CaseState::Recommended, CaseState::Escalated]))
+        .order((c::deadline, c::id))
+        .limit(limit)
+        .select(CaseRow::as_select())
+        .load(conn)
+}
+
+/// Many cases and their steps at once (`gen-data --cases`): COPY on PostgreSQL, multi-row
+/// inserts on SQLite.
+pub fn insert_bulk(
+    conn: &mut AnyConnection,
+    cases: &[CaseRow],
+    steps: &[StepRow],
+) -> QueryResult<()> {
+    crate::bulk_insert!(conn, c::table, cases, 1000)?;
+    crate::bulk_insert!(conn, st::table, steps, 3000)
 }

@@ -243,17 +243,17 @@ impl Runner {
         run_id: &str,
         processed: &mut i64,
     ) -> Result<(), ApiError> {
-        let mut after = String::new();
+        let mut after = None;
         loop {
             let now = self.clock.now_naive();
             let watch = self.watch();
             let batch = (actor, &watch, now);
             let (n, last) =
-                crate::service::cases::run_deadlines(conn, batch, &after, self.batch_size)?;
+                crate::service::cases::run_deadlines(conn, batch, after.as_ref(), self.batch_size)?;
             *processed += n as i64;
             store::heartbeat(conn, run_id, *processed, now)?;
             match last {
-                Some(last) => after = last,
+                Some(last) => after = Some(last),
                 None => return Ok(()),
             }
         }

@@ -170,16 +170,18 @@ impl Outbox {
                 at,
             ));
         }
-        // One update per state that changed: outcomes, next change, sequence numbers handed out.
-        for (before, after) in states.values() {
-            if after != before {
-                let after = StateRow {
-                    updated_at: at,
-                    ..after.clone()
-                };
-                store::save_state(conn, &after)?;
-            }
-        }
+        // The states that changed (outcomes, next change, sequence numbers handed out), in
+        // multi-row upserts.
+        let mut changed: Vec<StateRow> = states
+            .values()
+            .filter(|(before, after)| after != before)
+            .map(|(_, after)| StateRow {
+                updated_at: at,
+                ..after.clone()
+            })
+            .collect();
+        changed.sort_by(|a, b| a.nip.cmp(&b.nip));
+        store::save_states(conn, &changed)?;
         Ok((changes, entries))
     }
 }

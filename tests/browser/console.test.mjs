@@ -29,6 +29,8 @@ const BUDI = '199001012015032001'; // eligible
 const UNKNOWN = '199912312020121001'; // well-formed, not in the registry
 const BAD = '12345';
 const AS_OF = '2025-01-10';
+const LINK_SCOPES = 'eligibility:read registry:read cases:read cases:write';
+let seedToken;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'asn-console-'));
 const servers = [];
 let browser, app, sso, oidcServer, accessibility = [];
@@ -115,7 +117,7 @@ before(async () => {
   oidcServer = provider.listen(oidcPort);
 
   // Two instances on one database: the embedded default (one-time link), and one with SSO.
-  app = await startServer({ ASN_BIND: '127.0.0.1:0' }, true);
+  app = await startServer({ ASN_BIND: '127.0.0.1:0', ASN_CONSOLE_LINK_SCOPES: LINK_SCOPES }, true);
   sso = await startServer({
     ASN_BIND: `127.0.0.1:${ssoPort}`,
     ASN_OIDC_ISSUER: `http://127.0.0.1:${oidcPort}`,
@@ -125,7 +127,7 @@ before(async () => {
     ASN_OIDC_SCOPES: 'profile asn',
   }, false);
 
-  const token = execFileSync(BIN, ['token', '--scope', 'sanctions:write bkn:push'], {
+  const token = execFileSync(BIN, ['token', '--scope', 'sanctions:write bkn:push cases:write'], {
     env: { ...process.env, DATABASE_URL, ASN_DATA_DIR: dataDir },
   }).toString().trim();
   const profile = (nip, event, name) => ({
@@ -142,6 +144,7 @@ before(async () => {
     violation: { category: 'neutrality', description: 'Menghadiri kampanye' },
   }, { 'idempotency-key': 'browser-sk-1' });
 
+  seedToken = token;
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -381,4 +384,42 @@ test('signing in with the OpenID provider gives the scopes and agency of its cla
   assert.match(await guest.page.locator('main').innerText(), /tidak memiliki hak 'eligibility:read'/);
   await axe(guest.page, 'forbidden');
   await guest.ctx.close();
+});
+
+test('the cases dashboard shows the overdue list and the follow-up chart; a step is taken from the case page', async () => {
+  // A case recommended two months ago: overdue.
+  const created = await api(app.base, seedToken, 'POST', '/api/v1/cases', {
+    nip: BUDI, source: 'sbt', source_reference: 'SBT-2026-000777', reported_on: '2026-09-28',
+    election: { kind: 'pilkada', year: 2026 }, conduct: 'campaign_attendance', stage: 'calon',
+  });
+  for (const [stepName, on] of [['verification_started', '2026-09-29'], ['recommended', '2026-10-01']]) {
+    await api(app.base, seedToken, 'POST', `/api/v1/cases/${created.id}/steps`, { step: stepName, on });
+  }
+  // Another sign-in link, from the command line.
+  const printed = execFileSync(BIN, ['console-link'], {
+    env: { ...process.env, DATABASE_URL, ASN_DATA_DIR: dataDir, ASN_CONSOLE_LINK_SCOPES: LINK_SCOPES },
+  }).toString().trim();
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await ctx.newPage();
+  await page.goto(app.base + new URL(printed).pathname);
+  await page.getByRole('button', { name: 'Masuk' }).click();
+  await page.waitForURL(app.base + '/console/');
+  await page.getByRole('link', { name: 'Kasus', exact: true }).click();
+  assert.equal(await page.locator('h1').innerText(), 'Kasus netralitas');
+  const overdue = await page.getByRole('region', { name: 'Kasus yang melewati tenggat' }).innerText();
+  assert.match(overdue, new RegExp(BUDI));
+  assert.match(overdue, /SBT-2026-000777/);
+  assert.equal(await page.locator('figure.chart svg[role=img] title').count(), 1);
+  await axe(page, 'cases dashboard');
+  if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'console-cases.png'), fullPage: true });
+  await page.getByRole('link', { name: 'SBT-2026-000777' }).click();
+  assert.match(await page.locator('main').innerText(), /terlambat/);
+  await axe(page, 'case');
+  await page.getByLabel('Langkah').selectOption('escalated');
+  await page.getByRole('button', { name: 'Catat' }).click();
+  await page.waitForURL(new RegExp(`/console/cases/${created.id}$`));
+  assert.match(await page.locator('dl.facts').innerText(), /Ditegur \(eskalasi\)/);
+  await page.goto(app.base + `/console/asn/${BUDI}`);
+  assert.match(await page.locator('main').innerText(), /Kasus netralitas[\s\S]*SBT-2026-000777/);
+  await ctx.close();
 });

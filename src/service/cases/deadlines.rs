@@ -2,9 +2,8 @@
 //! once per missed deadline (the conditional update on `overdue_recorded` makes it once,
 //! however many instances run it at the same time).
 
-use super::{note, tell};
 use crate::audit::Actor;
-use crate::db::cases as store;
+use crate::db::cases::{self as store, CaseRow, DeadlineCursor, StepRow};
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::EventType;
 use crate::error::ApiError;
@@ -12,43 +11,55 @@ use crate::service::journal::Journal;
 use crate::service::outbox::Watch;
 use chrono::NaiveDateTime;
 use serde_json::json;
+use std::collections::{HashMap, HashSet};
 
-/// One batch of up to `limit` missed deadlines after case id `after`, in one transaction.
-/// Returns how many it recorded and the last id looked at (`None`: nothing more is due).
+/// One batch of up to `limit` missed deadlines after `after`, in one transaction. Returns
+/// how many it recorded and where it got to (`None`: nothing more is due).
 pub fn run_deadlines(
     conn: &mut AnyConnection,
     (actor, watch, now): (&Actor, &Watch, NaiveDateTime),
-    after: &str,
+    after: Option<&DeadlineCursor>,
     limit: i64,
-) -> Result<(usize, Option<String>), ApiError> {
+) -> Result<(usize, Option<DeadlineCursor>), ApiError> {
     write_tx(conn, |c| {
         let due = store::missed(c, watch.today, after, limit)?;
-        let Some(last) = due.last().map(|r| r.id.clone()) else {
+        let Some(last) = due.last().and_then(|r| Some((r.deadline?, r.id.clone()))) else {
             return Ok((0, None));
         };
+        // Claimed in one statement; a case another instance told since the batch was read
+        // is not returned, so it is told once.
+        let ids: Vec<&str> = due.iter().map(|r| r.id.as_str()).collect();
+        let mine: HashSet<String> = store::mark_overdue(c, &ids)?.into_iter().collect();
+        let told: Vec<&CaseRow> = due.iter().filter(|r| mine.contains(&r.id)).collect();
+        let told_ids: Vec<&str> = told.iter().map(|r| r.id.as_str()).collect();
+        let seqs: HashMap<String, i32> = store::last_seqs(c, &told_ids)?
+            .into_iter()
+            .map(|(id, seq)| (id, seq.unwrap_or(0)))
+            .collect();
         let mut journal = Journal::new(actor.clone(), now, watch.clone());
-        let mut recorded = 0;
-        for case in &due {
-            let Some(deadline) = case.deadline else {
-                continue;
-            };
-            // Another instance may have told this miss since the batch was read.
-            if !store::mark_overdue(c, &case.id, deadline)? {
-                continue;
-            }
-            let days = (watch.today - deadline).num_days();
-            let data = json!({ "deadline": deadline, "days_overdue": days });
-            note(
-                c,
-                case,
-                ("overdue", Some(case.state), watch.today),
-                data.clone(),
-                &mut journal,
-            )?;
-            tell(c, case, EventType::CaseOverdue, data, &mut journal)?;
-            recorded += 1;
+        let mut steps = Vec::with_capacity(told.len());
+        let mut notes = Vec::with_capacity(told.len());
+        for case in &told {
+            let deadline = case.deadline.unwrap_or(watch.today);
+            let data = json!({ "deadline": deadline, "days_overdue": (watch.today - deadline).num_days() });
+            steps.push(StepRow {
+                case_id: case.id.clone(),
+                seq: seqs.get(&case.id).copied().unwrap_or(0) + 1,
+                step: "overdue".into(),
+                on_day: watch.today,
+                from_state: Some(case.state),
+                to_state: case.state,
+                data: data.to_string(),
+                actor: journal.label().to_string(),
+                at: now,
+            });
+            let event = json!({ "case_id": case.id, "state": case.state, "state_since": case.state_since,
+                                "deadline": deadline, "days_overdue": data["days_overdue"] });
+            notes.push((case.nip.as_str(), EventType::CaseOverdue, None, event));
         }
+        store::insert_steps(c, &steps)?;
+        journal.events(c, notes)?;
         journal.flush(c)?;
-        Ok((recorded, Some(last)))
+        Ok((told.len(), Some(last)))
     })
 }

@@ -22,6 +22,8 @@ use diesel::prelude::*;
 pub const AGENCIES: u64 = 600;
 /// Birth dates are a bijection of `i / 999` over 14 600 days: NIPs stay unique up to here.
 pub const MAX_ASN: u64 = 14_000_000;
+pub mod cases;
+
 const CHUNK: u64 = 20_000;
 
 #[derive(Debug, Clone, Copy)]
