@@ -99,15 +99,26 @@ both!(
         assert_eq!(before.body["outcome"], "eligible");
 
         // The PPK's decree names the case: the case is sanctioned in the same transaction.
+        // A decree naming a case that does not await the PPK is refused whole.
+        let other = new_case(&app, NIP, "SBT-2026-000124").await;
+        let mut early = sanction(NIP, "800/76/BKPSDM/2026", "PP94_B1", "2026-11-10");
+        early["case_id"] = json!(other);
+        let refused = app.record(&early).await;
+        assert_eq!(
+            (refused.status, refused.body["state"].as_str()),
+            (409, Some("reported"))
+        );
         let mut decree = sanction(NIP, "800/77/BKPSDM/2026", "PP94_B1", "2026-11-10");
-        decree["decision"]["date"] = json!("2026-11-03");
-        decree["decision"]["received_date"] = json!("2026-11-04");
+        // Dated before the recommendation (as sometimes keyed in): the step takes the later day.
+        decree["decision"]["date"] = json!("2026-10-01");
+        decree["decision"]["received_date"] = json!("2026-10-02");
         decree["case_id"] = json!(id);
         let recorded = app.record(&decree).await;
         assert_eq!(recorded.status, 201, "{:?}", recorded.body);
         let done = app.get(&format!("/api/v1/cases/{id}")).await;
         assert_eq!(done.body["state"], "sanctioned");
         assert_eq!(done.body["sanction_id"], recorded.body["id"]);
+        assert_eq!(done.body["state_since"], "2026-10-05");
         assert_eq!(done.body["overdue"], false);
         let steps: Vec<&str> = done.body["steps"]
             .as_array()

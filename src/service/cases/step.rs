@@ -225,9 +225,11 @@ pub fn link_sanction(
     sanction: &crate::db::sanctions::SanctionRow,
     j: &mut Journal,
 ) -> Result<CaseRow, ApiError> {
+    // The decree's date, or the case's last step's if the decree is dated before it.
+    let since = store::find(conn, case_id)?.map(|c| c.state_since);
     let input = StepInput {
         step: Step::SanctionImposed,
-        on: sanction.decision_date,
+        on: since.map_or(sanction.decision_date, |s| sanction.decision_date.max(s)),
         reference: Some(
             json!({ "number": sanction.decision_number, "date": sanction.decision_date,
                                 "issuer": sanction.issuer }),
