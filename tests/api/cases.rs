@@ -99,6 +99,9 @@ both!(
         assert_eq!(before.body["outcome"], "eligible");
 
         // The PPK's decree names the case: the case is sanctioned in the same transaction.
+        let mut unknown = sanction(NIP, "800/75/BKPSDM/2026", "PP94_B1", "2026-11-10");
+        unknown["case_id"] = json!("no-such-case");
+        assert_eq!(app.record(&unknown).await.fields(), vec!["case_id"]);
         // A decree naming a case that does not await the PPK is refused whole.
         let other = new_case(&app, NIP, "SBT-2026-000124").await;
         let mut early = sanction(NIP, "800/76/BKPSDM/2026", "PP94_B1", "2026-11-10");

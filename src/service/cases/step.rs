@@ -51,7 +51,19 @@ pub fn take_step(
     input: &StepInput,
     j: &mut Journal,
 ) -> Result<CaseRow, ApiError> {
-    let mut case = store::find(conn, case_id)?.ok_or_else(|| case_not_found(case_id))?;
+    let case = store::find(conn, case_id)?.ok_or_else(|| case_not_found(case_id))?;
+    step_of(conn, policy, who, case, input, j)
+}
+
+/// [`take_step`] on a case already read in this transaction.
+fn step_of(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    who: &Caller,
+    mut case: CaseRow,
+    input: &StepInput,
+    j: &mut Journal,
+) -> Result<CaseRow, ApiError> {
     if who.agency.is_some() {
         if !input.step.is_ppk_step() {
             return Err(ApiError::with_detail(
@@ -225,27 +237,20 @@ pub fn link_sanction(
     sanction: &crate::db::sanctions::SanctionRow,
     j: &mut Journal,
 ) -> Result<CaseRow, ApiError> {
-    // The decree's date, or the case's last step's if the decree is dated before it.
-    let since = store::find(conn, case_id)?.map(|c| c.state_since);
+    // The case's absence names the sanction's `case_id` field.
+    let case = store::find(conn, case_id)?
+        .ok_or_else(|| refused("case_id", "kasus tidak dikenal", "is not a known case"))?;
     let input = StepInput {
         step: Step::SanctionImposed,
-        on: since.map_or(sanction.decision_date, |s| sanction.decision_date.max(s)),
-        reference: Some(
-            json!({ "number": sanction.decision_number, "date": sanction.decision_date,
-                                "issuer": sanction.issuer }),
-        ),
+        // The decree's date, or the case's last step's if the decree is dated before it.
+        on: sanction.decision_date.max(case.state_since),
+        reference: Some(json!({ "number": sanction.decision_number,
+                                "date": sanction.decision_date, "issuer": sanction.issuer })),
         note: None,
         reason: None,
         category: None,
         issuer: None,
         sanction_id: Some(sanction.id.clone()),
     };
-    // The case's own errors name the sanction's `case_id` field.
-    take_step(conn, policy, who, case_id, &input, j).map_err(|e| {
-        if e.code == ErrorCode::NotFound {
-            refused("case_id", "kasus tidak dikenal", "is not a known case")
-        } else {
-            e
-        }
-    })
+    step_of(conn, policy, who, case, &input, j)
 }
