@@ -3,7 +3,8 @@
 //! `case_deadlines` job over N open cases whose deadline has passed (every one told once),
 //! with a run ten times smaller beside it to show memory does not grow with N. On
 //! PostgreSQL (`BENCH_DATABASE_URL`, default the local server, a scratch schema) and on a
-//! temp SQLite file. Prints each figure with its target and pass/fail.
+//! temp SQLite file (`BENCH_BACKENDS=SQLite` runs one). Prints each figure with its target
+//! and pass/fail.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -16,6 +17,10 @@ use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
 use std::time::{Duration, Instant};
 use support::{peak_rss_kib, reset_peak_rss};
+
+/// The allocator `asn-eligibility` itself runs with (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const NOW: &str = "2026-12-01T03:00:00Z";
 /// The cases are about this many people of the synthetic register (100 000 cases: one in two
@@ -145,7 +150,12 @@ fn main() {
     println!("| backend | what | N | time | target | result | peak RSS |");
     println!("|---|---|---|---|---|---|---|");
     let mut failed = false;
+    // `BENCH_BACKENDS=SQLite` (or `PostgreSQL`) runs one.
+    let only = std::env::var("BENCH_BACKENDS").unwrap_or_default();
     for backend in ["PostgreSQL", "SQLite"] {
+        if !only.is_empty() && !only.split(',').any(|b| b.trim() == backend) {
+            continue;
+        }
         let (url, drop_it) = databases(backend);
         fresh(&url, n, false);
         let (agency, conduct, groups) = stats(&url);

@@ -1,8 +1,8 @@
 //! Prometheus metrics, one registry per application instance, served at `GET /metrics`.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -26,12 +26,41 @@ impl Drop for Waiting {
     }
 }
 
+/// The stages of an eligibility check, as `eligibility_check_stage_seconds` labels them.
+#[derive(Debug, Clone, Copy)]
+pub enum CheckStage {
+    Load = 0,
+    Evaluate = 1,
+    Sign = 2,
+    Store = 3,
+}
+
+impl CheckStage {
+    const ALL: [CheckStage; 4] = [
+        CheckStage::Load,
+        CheckStage::Evaluate,
+        CheckStage::Sign,
+        CheckStage::Store,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            CheckStage::Load => "load",
+            CheckStage::Evaluate => "evaluate",
+            CheckStage::Sign => "sign",
+            CheckStage::Store => "store",
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Metrics(Arc<Inner>);
 
 struct Inner {
     registry: Registry,
     requests: HistogramVec,
+    /// `load`, `evaluate`, `sign`, `store`, resolved once (a label lookup hashes and locks).
+    stages: [Histogram; 4],
     decisions: IntCounterVec,
     job_runs: IntCounterVec,
     attempts: IntCounterVec,
@@ -60,6 +89,21 @@ impl Metrics {
             &["method", "route", "status"],
         )
         .expect("valid histogram");
+        let stage_vec = HistogramVec::new(
+            HistogramOpts::new(
+                "eligibility_check_stage_seconds",
+                "Time an eligibility check spends per stage: load (the queries), evaluate \
+                 (the rules), sign (the receipts), store (a single check: until its group \
+                 committed; a batch: its rows written in the request's transaction)",
+            )
+            .buckets(vec![
+                0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                0.25, 1.0,
+            ]),
+            &["stage"],
+        )
+        .expect("valid histogram");
+        let stages = CheckStage::ALL.map(|s| stage_vec.with_label_values(&[s.as_str()]));
         let decisions = IntCounterVec::new(
             Opts::new("eligibility_decisions_total", "Eligibility decisions given"),
             &["purpose", "outcome"],
@@ -101,6 +145,7 @@ impl Metrics {
         .expect("valid gauge");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(stage_vec),
             Box::new(decisions.clone()),
             Box::new(job_runs.clone()),
             Box::new(attempts.clone()),
@@ -113,6 +158,7 @@ impl Metrics {
         Metrics(Arc::new(Inner {
             registry,
             requests,
+            stages,
             decisions,
             job_runs,
             attempts,
@@ -127,6 +173,11 @@ impl Metrics {
             .requests
             .with_label_values(&[method, route, status_label(status)])
             .observe(seconds);
+    }
+
+    /// Time one check (single or batch) spent in a stage.
+    pub fn check_stage(&self, stage: CheckStage, took: std::time::Duration) {
+        self.0.stages[stage as usize].observe(took.as_secs_f64());
     }
 
     pub fn decision(&self, purpose: &str, outcome: &str) {

@@ -75,6 +75,7 @@ impl AppState {
             receipts: &self.receipts,
             actor,
             tz: self.tz,
+            metrics: &self.metrics,
         }
     }
 }

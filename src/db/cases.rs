@@ -230,11 +230,11 @@ pub fn missed(
         )
         .into_boxed();
     if let Some((day, id)) = after {
-        q = q.filter(
-            c::deadline
-                .gt(*day)
-                .or(c::deadline.eq(*day).and(c::id.gt(id.clone()))),
-        );
+        // `deadline >= day` bounds the index scan; the OR alone would be a filter, and every
+        // batch would walk the index from its start past the cases already told.
+        q = q
+            .filter(c::deadline.ge(*day))
+            .filter(c::deadline.gt(*day).or(c::id.gt(id.clone())));
     }
     q.order((c::deadline, c::id))
         .limit(limit)

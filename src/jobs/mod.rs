@@ -198,16 +198,30 @@ impl Runner {
     /// Runs batches until nothing is due; `processed` counts what was recorded, even on failure.
     fn work(&self, job: Job, run_id: &str, processed: &mut i64) -> Result<(), ApiError> {
         let mut conn = self.pool.get()?;
+        // A batch dirties pages all over the tables it writes (SQLite: see `for_batches`).
+        db::for_batches(&mut conn, true)?;
+        let ran = self.batches(&mut conn, job, run_id, processed);
+        db::for_batches(&mut conn, false)?;
+        ran
+    }
+
+    fn batches(
+        &self,
+        conn: &mut db::AnyConnection,
+        job: Job,
+        run_id: &str,
+        processed: &mut i64,
+    ) -> Result<(), ApiError> {
         let actor = Actor::system("scheduler", Some(run_id.to_string()));
         if job == Job::CaseDeadlines {
-            return self.case_deadlines(&mut conn, &actor, run_id, processed);
+            return self.case_deadlines(conn, &actor, run_id, processed);
         }
         let mut cursor = None;
         loop {
             let now = self.clock.now_naive();
             let watch = self.watch();
             let (n, next) = sanctions::run_batch(
-                &mut conn,
+                conn,
                 (job, &actor),
                 &watch,
                 now,
@@ -216,7 +230,7 @@ impl Runner {
             )?;
             cursor = next;
             *processed += n as i64;
-            store::heartbeat(&mut conn, run_id, *processed, now)?;
+            store::heartbeat(conn, run_id, *processed, now)?;
             if (n as i64) < self.batch_size {
                 break;
             }
@@ -228,7 +242,7 @@ impl Runner {
             let now = self.clock.now_naive();
             let watch = self.watch();
             let batch = (&actor, &watch, now, self.batch_size);
-            match sanctions::sweep_batch(&mut conn, batch, &after)? {
+            match sanctions::sweep_batch(conn, batch, &after)? {
                 Some(last) => after = last,
                 None => return Ok(()),
             }

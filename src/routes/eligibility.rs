@@ -8,6 +8,7 @@ use crate::domain::Purpose;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{IdempotencyKey, ItemwiseJson, Query};
 use crate::i18n::{L10n, Lang};
+use crate::metrics::CheckStage;
 use crate::service::eligibility::{self as svc, DecisionRecord, Replay};
 use crate::service::idempotency::{run_write, Fingerprint, Reply};
 use crate::state::AppState;
@@ -158,12 +159,13 @@ pub async fn check(
         svc::evaluate_many(c, &asked, vec![Ok(nip)])
     })
     .await?;
-    let made = state
+    let storing = std::time::Instant::now();
+    let stored = state
         .decisions
         .store(decided, who.audit_actor(), now.naive_utc())
-        .await?
-        .pop()
-        .expect("one result per NIP")?;
+        .await;
+    (state.metrics).check_stage(CheckStage::Store, storing.elapsed());
+    let made = stored?.pop().expect("one result per NIP")?;
     let (purpose, outcome) = (made.purpose.as_str(), made.outcome.as_str());
     state.metrics.decision(purpose, outcome);
     Ok(reply(&render(&made, lang)))

@@ -242,6 +242,44 @@ fn holiday_policy(s: &mut Settings) {
     s.policy_file = Some(path);
 }
 
+// The job reads the missed deadlines in batches, continuing after the last (deadline, id) it
+// read: three cases missing the same day straddle a batch of two, and none is skipped or told
+// twice.
+both!(
+    the_job_goes_through_every_batch_and_ties_on_a_day,
+    settings = |s| s.job_batch_size = 2,
+    |app| {
+        app.upsert_profile(NIP, "3315", "active").await;
+        for (i, on) in [
+            "2026-10-01",
+            "2026-10-01",
+            "2026-10-01",
+            "2026-10-02",
+            "2026-10-05",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let id = new_case(&app, NIP, &format!("SBT-2026-B{i}")).await;
+            to_recommended(&app, &id, on).await;
+        }
+        assert_eq!(app.run_job("case_deadlines").await["processed"], 5);
+        assert_eq!(app.run_job("case_deadlines").await["processed"], 0);
+        let overdue = app.get("/api/v1/cases?overdue=true").await;
+        for case in overdue.body["items"].as_array().unwrap() {
+            let id = case["id"].as_str().unwrap();
+            let told = app.get(&format!("/api/v1/cases/{id}")).await;
+            let steps = told.body["steps"].as_array().unwrap();
+            assert_eq!(
+                steps.iter().filter(|s| s["step"] == "overdue").count(),
+                1,
+                "{id}"
+            );
+        }
+        assert_eq!(overdue.body["items"].as_array().unwrap().len(), 5);
+    }
+);
+
 both!(
     deadlines_count_working_days_and_each_miss_is_told_once,
     settings = holiday_policy,

@@ -343,6 +343,13 @@ both!(metrics_are_scraped_in_prometheus_text, |app| {
     assert!(text.contains(r#"asn_http_request_duration_seconds_bucket{method="GET",route="/api/v1/asn/{nip}/eligibility",status="200",le="0.01"}"#));
     let decided = r#"asn_eligibility_decisions_total{outcome="ineligible",purpose="promotion"}"#;
     assert_eq!(value(decided), 1.0);
+    // The one check, timed per stage: each stage observed once, and its time spent.
+    for stage in ["load", "evaluate", "sign", "store"] {
+        let count = format!(r#"asn_eligibility_check_stage_seconds_count{{stage="{stage}"}}"#);
+        assert_eq!(value(&count), 1.0, "{stage}");
+        let sum = format!(r#"asn_eligibility_check_stage_seconds_sum{{stage="{stage}"}}"#);
+        assert!(value(&sum) > 0.0, "{stage} took no time");
+    }
     assert_eq!(
         value(r#"asn_job_runs_total{job="lift_expired",outcome="succeeded"}"#),
         1.0

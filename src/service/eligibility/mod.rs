@@ -19,10 +19,12 @@ use crate::domain::nip::Nip;
 use crate::domain::policy::Policy;
 use crate::domain::Purpose;
 use crate::error::{ApiError, ErrorCode};
+use crate::metrics::{CheckStage, Metrics};
 use crate::receipts::Receipts;
 use crate::service::journal::Journal;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use std::time::{Duration, Instant};
 
 pub fn asn_not_found(nip: &str) -> ApiError {
     ApiError::with_detail(
@@ -47,6 +49,8 @@ pub struct Check<'a> {
     pub receipts: &'a Receipts,
     pub actor: &'a Actor,
     pub tz: Tz,
+    /// Where the time of each stage is counted.
+    pub metrics: &'a Metrics,
 }
 
 /// A batch check (the API's `POST /eligibility/batch` and the console's check): each NIP as
@@ -59,7 +63,13 @@ pub fn check_batch(
     journal: &mut Journal,
 ) -> Result<Vec<Result<DecisionRecord, ApiError>>, ApiError> {
     let nips = raw.iter().map(|n| super::parse_nip(n)).collect();
-    evaluate_many(conn, check, nips)?.store(conn, journal)
+    let signed = evaluate_many(conn, check, nips)?;
+    let started = Instant::now();
+    let stored = signed.store(conn, journal);
+    check
+        .metrics
+        .check_stage(CheckStage::Store, started.elapsed());
+    stored
 }
 
 /// Decides for NIPs (each parsed, or the error to report for it), in order; unknown NIPs
@@ -75,7 +85,12 @@ pub fn evaluate_many(
         .map(|n| n.as_str().to_string())
         .collect();
     let wanted: Vec<&str> = wanted_owned.iter().map(String::as_str).collect();
+    let started = Instant::now();
     let loaded = Loaded::load(conn, &wanted, check.as_known_at)?;
+    check
+        .metrics
+        .check_stage(CheckStage::Load, started.elapsed());
+    let (mut evaluating, mut signing) = (Duration::ZERO, Duration::ZERO);
     let actor = check.actor.label();
     let mut decided = Signed {
         results: Vec::with_capacity(nips.len()),
@@ -87,16 +102,20 @@ pub fn evaluate_many(
     for n in nips {
         let result = match n {
             Err(e) => Err(e),
-            Ok(nip) => match loaded.evaluate(nip.as_str(), &check.rule, check.tz) {
+            Ok(nip) => match timed(&mut evaluating, || {
+                loaded.evaluate(nip.as_str(), &check.rule, check.tz)
+            }) {
                 None => Err(asn_not_found(nip.as_str())),
                 Some(mut d) => {
                     d.as_known_at = check.as_known_at;
+                    let signed_at = Instant::now();
                     d.receipt = check
                         .receipts
                         .sign(&d.claims(check.receipts.issuer()))
                         .map_err(|e| {
                             ApiError::internal(anyhow::anyhow!("signing a receipt: {e}"))
                         })?;
+                    signing += signed_at.elapsed();
                     decided.store.rows.push(record::row_of(&d, &actor)?);
                     decided.store.entries.push(d.audit_entry());
                     Ok(d)
@@ -105,5 +124,15 @@ pub fn evaluate_many(
         };
         decided.results.push(result);
     }
+    check.metrics.check_stage(CheckStage::Evaluate, evaluating);
+    check.metrics.check_stage(CheckStage::Sign, signing);
     Ok(decided)
+}
+
+/// Runs `f`, adding the time it took to `total`.
+fn timed<T>(total: &mut Duration, f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = f();
+    *total += started.elapsed();
+    out
 }
