@@ -1,10 +1,13 @@
-//! Neutrality cases and their steps; the statistics as grouped queries.
+//! Neutrality cases and their steps (the statistics: `stats`).
 
 use super::schema::{blocks as b, case_steps as st, cases as c};
 use super::AnyConnection;
 use crate::domain::case::{CaseState, Category, Source, Stage};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+
+mod stats;
+pub use stats::{stats, GroupBy, StatsRow};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = c)]
@@ -294,116 +297,6 @@ pub fn blocks_of(conn: &mut AnyConnection, ids: &[&str]) -> QueryResult<Vec<(Str
         .select((b::case_id.assume_not_null(), b::id))
         .order(b::id)
         .load(conn)
-}
-
-/// What the statistics group by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupBy {
-    Agency,
-    Issuer,
-    Conduct,
-    Election,
-}
-
-impl GroupBy {
-    /// The grouping expression over `cases` (trusted SQL: one of four constants).
-    fn key(self) -> &'static str {
-        match self {
-            GroupBy::Agency => "COALESCE(cases.agency_code, '-')",
-            GroupBy::Issuer => "COALESCE(cases.recommendation_issuer, '-')",
-            GroupBy::Conduct => "cases.conduct",
-            GroupBy::Election => {
-                "COALESCE(cases.election_kind || ' ' || CAST(cases.election_year AS TEXT), '-')"
-            }
-        }
-    }
-}
-
-/// One group's counts, as the authorities publish them (domain.md §3.6).
-#[derive(Debug, Clone, Default, QueryableByName)]
-pub struct StatsRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    pub grp: String,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub reported: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub rejected: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub not_proven: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub recommended: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub sanctioned: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub within_deadline: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub overdue_now: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub blocks_requested: i64,
-}
-
-#[derive(Debug, Clone, QueryableByName)]
-struct GroupValue {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    grp: String,
-    #[diesel(sql_type = diesel::sql_types::Double)]
-    value: f64,
-}
-
-/// The statistics of cases reported from `from` to `to` (inclusive), per group, computed
-/// by the database: the counts, the median days from recommendation to sanction, and the
-/// blocks released. Dates are typed values written as ISO literals, never caller text.
-pub fn stats(
-    conn: &mut AnyConnection,
-    (from, to, today): (NaiveDate, NaiveDate, NaiveDate),
-    group_by: GroupBy,
-) -> QueryResult<Vec<(StatsRow, Option<f64>, i64)>> {
-    let key = group_by.key();
-    let range = format!("cases.reported_on >= '{from}' AND cases.reported_on <= '{to}'");
-    let counts = format!(
-        "SELECT {key} AS grp, COUNT(*) AS reported, \
-         COALESCE(SUM(CASE WHEN cases.state = 'rejected' THEN 1 ELSE 0 END), 0) AS rejected, \
-         COALESCE(SUM(CASE WHEN cases.state = 'not_proven' THEN 1 ELSE 0 END), 0) AS not_proven, \
-         COALESCE(SUM(CASE WHEN cases.recommended_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS recommended, \
-         COALESCE(SUM(CASE WHEN cases.state = 'sanctioned' THEN 1 ELSE 0 END), 0) AS sanctioned, \
-         COALESCE(SUM(CASE WHEN cases.state = 'sanctioned' AND cases.sanctioned_on <= cases.followup_due THEN 1 ELSE 0 END), 0) AS within_deadline, \
-         COALESCE(SUM(CASE WHEN cases.state IN ('recommended', 'escalated') AND cases.deadline < '{today}' THEN 1 ELSE 0 END), 0) AS overdue_now, \
-         COALESCE(SUM(CASE WHEN cases.block_requested_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS blocks_requested \
-         FROM cases WHERE {range} GROUP BY {key} ORDER BY 1"
-    );
-    let days = match conn {
-        AnyConnection::Postgresql(_) => "(cases.sanctioned_on - cases.recommended_on)",
-        AnyConnection::Sqlite(_) => {
-            "CAST(julianday(cases.sanctioned_on) - julianday(cases.recommended_on) AS INTEGER)"
-        }
-    };
-    let median = format!(
-        "WITH d AS (SELECT {key} AS grp, {days} AS days FROM cases \
-           WHERE {range} AND cases.state = 'sanctioned' AND cases.recommended_on IS NOT NULL), \
-         r AS (SELECT grp, days, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY days) AS rn, \
-                      COUNT(*) OVER (PARTITION BY grp) AS n FROM d) \
-         SELECT grp, CAST(AVG(days) AS DOUBLE PRECISION) AS value FROM r \
-           WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY grp"
-    );
-    let released = format!(
-        "SELECT {key} AS grp, CAST(COUNT(*) AS DOUBLE PRECISION) AS value FROM blocks \
-           JOIN cases ON blocks.case_id = cases.id \
-           WHERE {range} AND blocks.released_at IS NOT NULL GROUP BY {key}"
-    );
-    let rows: Vec<StatsRow> = crate::on_backend!(conn, |c| diesel::sql_query(&counts).load(c))?;
-    let medians: Vec<GroupValue> =
-        crate::on_backend!(conn, |c| diesel::sql_query(&median).load(c))?;
-    let releases: Vec<GroupValue> =
-        crate::on_backend!(conn, |c| diesel::sql_query(&released).load(c))?;
-    let value = |list: &[GroupValue], g: &str| list.iter().find(|v| v.grp == g).map(|v| v.value);
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let m = value(&medians, &r.grp);
-            let b = value(&releases, &r.grp).unwrap_or(0.0) as i64;
-            (r, m, b)
-        })
-        .collect())
 }
 
 /// How many cases are in each state.

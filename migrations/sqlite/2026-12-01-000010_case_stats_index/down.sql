@@ -1,0 +1,2 @@
+DROP INDEX cases_stats;
+CREATE INDEX cases_reported ON cases (reported_on);
