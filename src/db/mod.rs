@@ -256,6 +256,15 @@ impl Pool {
         self.inner.get().map_err(ApiError::pool)
     }
 
+    /// A connection if one is free or can be opened within `wait`; `None` otherwise (work that
+    /// can go on without a second connection asks this way).
+    pub fn spare(&self, wait: Duration) -> Option<r2d2::PooledConnection<Manager>> {
+        if self.health.is_down() {
+            return None;
+        }
+        self.inner.get_timeout(wait).ok()
+    }
+
     pub fn state(&self) -> r2d2::State {
         self.inner.state()
     }

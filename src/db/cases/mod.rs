@@ -215,14 +215,69 @@ pub fn list(conn: &mut AnyConnection, f: &ListFilter) -> QueryResult<Vec<CaseRow
 pub type DeadlineCursor = (NaiveDate, String);
 
 /// Open cases whose deadline passed before `today` and whose miss is not recorded yet,
-/// after `after`, at most `limit`, in (deadline, id) order: one pass over `cases_due`.
+/// after `after` and up to `upto` (inclusive), at most `limit`, in (deadline, id) order: one
+/// pass over `cases_due`.
 pub fn missed(
     conn: &mut AnyConnection,
     today: NaiveDate,
-    after: Option<&DeadlineCursor>,
+    (after, upto): (Option<&DeadlineCursor>, Option<&DeadlineCursor>),
     limit: i64,
 ) -> QueryResult<Vec<CaseRow>> {
-    let mut q = c::table
+    let mut q = unrecorded_misses(today).into_boxed();
+    if let Some((day, id)) = after {
+        // `deadline >= day` bounds the index scan; the OR alone would be a filter, and every
+        // batch would walk the index from its start past the cases already told.
+        q = q
+            .filter(c::deadline.ge(*day))
+            .filter(c::deadline.gt(*day).or(c::id.gt(id.clone())));
+    }
+    if let Some((day, id)) = upto {
+        q = q
+            .filter(c::deadline.le(*day))
+            .filter(c::deadline.lt(*day).or(c::id.le(id.clone())));
+    }
+    q.order((c::deadline, c::id))
+        .limit(limit)
+        .select(CaseRow::as_select())
+        .load(conn)
+}
+
+/// The (deadline, id) halfway through the misses not recorded yet (`None`: fewer than
+/// `at_least`), where a second worker can start.
+pub fn middle_of_missed(
+    conn: &mut AnyConnection,
+    today: NaiveDate,
+    at_least: i64,
+) -> QueryResult<Option<DeadlineCursor>> {
+    let n: i64 = unrecorded_misses(today).count().get_result(conn)?;
+    if n < at_least {
+        return Ok(None);
+    }
+    unrecorded_misses(today)
+        .order((c::deadline, c::id))
+        .offset(n / 2)
+        .select((c::deadline.assume_not_null(), c::id))
+        .first(conn)
+        .optional()
+}
+
+#[allow(clippy::type_complexity)]
+fn unrecorded_misses(
+    today: NaiveDate,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<
+            diesel::dsl::Filter<c::table, diesel::dsl::IsNotNull<c::deadline>>,
+            diesel::dsl::Lt<c::deadline, NaiveDate>,
+        >,
+        diesel::dsl::EqAny<c::state, [CaseState; 2]>,
+    >,
+    diesel::dsl::Or<
+        diesel::dsl::IsNull<c::overdue_recorded>,
+        diesel::dsl::NotEq<c::overdue_recorded, c::deadline>,
+    >,
+> {
+    c::table
         .filter(c::deadline.is_not_null())
         .filter(c::deadline.lt(today))
         .filter(c::state.eq_any([CaseState::Recommended, CaseState::Escalated]))
@@ -231,18 +286,6 @@ pub fn missed(
                 .is_null()
                 .or(c::overdue_recorded.ne(c::deadline)),
         )
-        .into_boxed();
-    if let Some((day, id)) = after {
-        // `deadline >= day` bounds the index scan; the OR alone would be a filter, and every
-        // batch would walk the index from its start past the cases already told.
-        q = q
-            .filter(c::deadline.ge(*day))
-            .filter(c::deadline.gt(*day).or(c::id.gt(id.clone())));
-    }
-    q.order((c::deadline, c::id))
-        .limit(limit)
-        .select(CaseRow::as_select())
-        .load(conn)
 }
 
 /// Records that the misses of these cases' current deadlines were told, and returns the

@@ -13,16 +13,17 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
-/// One batch of up to `limit` missed deadlines after `after`, in one transaction. Returns
-/// how many it recorded and where it got to (`None`: nothing more is due).
+/// One batch of up to `limit` missed deadlines after `after` (and up to `upto`, inclusive,
+/// when given), in one transaction. Returns how many it recorded and where it got to
+/// (`None`: nothing more is due in the range).
 pub fn run_deadlines(
     conn: &mut AnyConnection,
     (actor, watch, now): (&Actor, &Watch, NaiveDateTime),
-    after: Option<&DeadlineCursor>,
+    range: (Option<&DeadlineCursor>, Option<&DeadlineCursor>),
     limit: i64,
 ) -> Result<(usize, Option<DeadlineCursor>), ApiError> {
     write_tx(conn, |c| {
-        let due = store::missed(c, watch.today, after, limit)?;
+        let due = store::missed(c, watch.today, range, limit)?;
         let Some(last) = due.last().and_then(|r| Some((r.deadline?, r.id.clone()))) else {
             return Ok((0, None));
         };
