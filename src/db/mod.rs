@@ -170,7 +170,8 @@ pub struct Manager {
 }
 
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+     PRAGMA journal_size_limit = 67108864;";
 
 /// Opens one connection of the URL's backend, configured for this service (a SQLite writer
 /// waits up to 5 s for a lock).
@@ -404,12 +405,13 @@ where
 /// Settings for a connection that writes batches of thousands of rows (a job's run), and back
 /// (`false`). On SQLite: a 32 MiB page cache, so a batch's dirty pages are written to the WAL
 /// once at commit rather than spilled again and again from the default 2 MiB; and a WAL
-/// checkpoint every 10 000 pages rather than 1 000, so pages written by consecutive batches
-/// are copied back once. `case_deadlines` over 100 000 cases: 15.9 s → 11.2 s.
+/// checkpoint every 40 000 pages (160 MiB) rather than 1 000, so pages written by many
+/// batches are copied back once (the WAL is cut back to 64 MiB when it restarts, see
+/// `SQLITE_PRAGMAS`). `case_deadlines` over 100 000 cases: 13.7 s → 9.6 s.
 pub fn for_batches(conn: &mut AnyConnection, on: bool) -> diesel::QueryResult<()> {
     use diesel::connection::SimpleConnection;
     let (cache_kib, checkpoint_pages) = if on {
-        (32 * 1024, 10_000)
+        (32 * 1024, 40_000)
     } else {
         (2000, 1000)
     };
