@@ -407,17 +407,20 @@ where
 /// once at commit rather than spilled again and again from the default 2 MiB; and a WAL
 /// checkpoint every 40 000 pages (160 MiB) rather than 1 000, so pages written by many
 /// batches are copied back once (the WAL is cut back to 64 MiB when it restarts, see
-/// `SQLITE_PRAGMAS`). `case_deadlines` over 100 000 cases: 13.7 s → 9.6 s.
+/// `SQLITE_PRAGMAS`); and statement journals in memory, not in temporary files (a batch's
+/// are small; an index rebuild's sort stays on disk, it runs without this).
+/// `case_deadlines` over 100 000 cases: 13.7 s → 9.6–10.9 s.
 pub fn for_batches(conn: &mut AnyConnection, on: bool) -> diesel::QueryResult<()> {
     use diesel::connection::SimpleConnection;
-    let (cache_kib, checkpoint_pages) = if on {
-        (32 * 1024, 40_000)
+    let (cache_kib, checkpoint_pages, temp) = if on {
+        (32 * 1024, 40_000, "MEMORY")
     } else {
-        (2000, 1000)
+        (2000, 1000, "DEFAULT")
     };
     match conn {
         AnyConnection::Sqlite(c) => c.batch_execute(&format!(
-            "PRAGMA cache_size = -{cache_kib}; PRAGMA wal_autocheckpoint = {checkpoint_pages};"
+            "PRAGMA cache_size = -{cache_kib}; PRAGMA wal_autocheckpoint = {checkpoint_pages}; \
+             PRAGMA temp_store = {temp};"
         )),
         AnyConnection::Postgresql(_) => Ok(()),
     }
