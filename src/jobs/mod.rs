@@ -206,7 +206,11 @@ impl Runner {
         // A batch dirties pages all over the tables it writes (SQLite: see `for_batches`).
         db::for_batches(&mut conn, true)?;
         let ran = self.batches(&mut conn, job, run_id, processed);
-        db::for_batches(&mut conn, false)?;
+        // The run's own outcome stands; a connection that cannot be reset is not reused.
+        if let Err(e) = db::for_batches(&mut conn, false) {
+            tracing::warn!(error = %e, "a job's connection kept its batch settings");
+            conn.mark_broken();
+        }
         ran
     }
 

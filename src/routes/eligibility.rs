@@ -164,7 +164,9 @@ pub async fn check(
         .decisions
         .store(decided, who.audit_actor(), now.naive_utc())
         .await;
-    (state.metrics).check_stage(CheckStage::Store, storing.elapsed());
+    state
+        .metrics
+        .check_stage(CheckStage::Store, storing.elapsed());
     let made = stored?.pop().expect("one result per NIP")?;
     let (purpose, outcome) = (made.purpose.as_str(), made.outcome.as_str());
     state.metrics.decision(purpose, outcome);

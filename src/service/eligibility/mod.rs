@@ -108,14 +108,11 @@ pub fn evaluate_many(
                 None => Err(asn_not_found(nip.as_str())),
                 Some(mut d) => {
                     d.as_known_at = check.as_known_at;
-                    let signed_at = Instant::now();
-                    d.receipt = check
-                        .receipts
-                        .sign(&d.claims(check.receipts.issuer()))
-                        .map_err(|e| {
+                    let claims = d.claims(check.receipts.issuer());
+                    d.receipt =
+                        timed(&mut signing, || check.receipts.sign(&claims)).map_err(|e| {
                             ApiError::internal(anyhow::anyhow!("signing a receipt: {e}"))
                         })?;
-                    signing += signed_at.elapsed();
                     decided.store.rows.push(record::row_of(&d, &actor)?);
                     decided.store.entries.push(d.audit_entry());
                     Ok(d)
