@@ -53,6 +53,26 @@ wrk_run() {
     END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad + 0 }'
 }
 
+# The server's per-stage totals of eligibility checks (asn_eligibility_check_stage_seconds):
+# "load_sum load_count evaluate_sum evaluate_count sign_sum sign_count store_sum store_count"
+stage_totals() {
+  curl -s "http://127.0.0.1:$PORT/metrics" | awk '
+    /^asn_eligibility_check_stage_seconds_(sum|count)\{/ {
+      match($0, /stage="[a-z]+"/); st = substr($0, RSTART + 7, RLENGTH - 8)
+      kind = ($0 ~ /_sum\{/) ? "sum" : "count"; v[st kind] = $NF }
+    END { printf "%s %s %s %s %s %s %s %s\n", v["loadsum"] + 0, v["loadcount"] + 0,
+      v["evaluatesum"] + 0, v["evaluatecount"] + 0, v["signsum"] + 0, v["signcount"] + 0,
+      v["storesum"] + 0, v["storecount"] + 0 }'
+}
+
+# The mean milliseconds per request of each stage between two stage_totals.
+stage_means() {
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x); split(b, y)
+    for (i = 1; i <= 8; i += 2) { n = y[i + 1] - x[i + 1]
+      printf "%.3f ", (n > 0 ? 1000 * (y[i] - x[i]) / n : 0) }
+    print "" }'
+}
+
 database_url() {
   case $1 in
     postgres) echo "$PG/asn_bench" ;;
@@ -94,6 +114,7 @@ stop_server() {
 }
 
 rows=()
+stage_rows=()
 for backend in $BACKENDS; do
   url=$(database_url "$backend")
   fresh_database "$backend" "$url"
@@ -101,8 +122,13 @@ for backend in $BACKENDS; do
   TOKEN=$(DATABASE_URL=$url "$BIN" token --scope "eligibility:read" --ttl 1h)
   export TOKEN NIPS=$WORK/nips.txt
   read -r live_rps live_p50 live_p99 _ < <(wrk_run "$CONNECTIONS" "http://127.0.0.1:$PORT/health/live")
+  before_get=$(stage_totals)
   read -r get_rps get_p50 get_p99 get_bad < <(wrk_run "$CONNECTIONS" -s benches/wrk/eligibility.lua "http://127.0.0.1:$PORT")
+  after_get=$(stage_totals)
   read -r batch_rps batch_p50 batch_p99 batch_bad < <(wrk_run 1 -s benches/wrk/batch.lua "http://127.0.0.1:$PORT")
+  after_batch=$(stage_totals)
+  stage_rows+=("$backend GET $(stage_means "$before_get" "$after_get")")
+  stage_rows+=("$backend batch-1000 $(stage_means "$after_get" "$after_batch")")
   rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status")
   stop_server
   if [ "$get_bad" -gt 0 ] || [ "$batch_bad" -gt 0 ]; then
@@ -128,6 +154,16 @@ for row in "${rows[@]}"; do
       -v pg="$pg_tps" -v b50="$batch_p50" -v b99="$batch_p99" -v rss="$rss" 'BEGIN {
     printf "| %s | %d | %d | %.1f / %.1f | %.1f %% | %.1f %% | %.0f / %.0f | %d MiB |\n",
       b, l, g, p50, p99, 100 * g / l, 100 * g / pg, b50, b99, rss }'
+done
+
+# Where a check's time goes, from the server's own stage histograms (mean per request; a
+# GET waits in `store` for its group's commit, a batch writes its rows in its transaction).
+echo
+echo "| backend | requests | load ms | evaluate ms | sign ms | store ms |"
+echo "|---|---|---|---|---|---|"
+for row in "${stage_rows[@]}"; do
+  read -r backend what load evaluate sign store <<<"$row"
+  echo "| $backend | $what | $load | $evaluate | $sign | $store |"
 done
 
 # The targets (issue 16), each with pass or fail; the run fails when the server's peak RSS
