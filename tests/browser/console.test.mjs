@@ -16,6 +16,16 @@ import Provider from 'oidc-provider';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 
+
+/** Runs the service's CLI; a failure says what it printed on stderr. */
+function cli(args, options = {}) {
+  try {
+    return execFileSync(BIN, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+  } catch (e) {
+    throw new Error(`asn-eligibility ${args[0]} failed (${e.status}): ${e.stderr}`);
+  }
+}
+
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const BIN = process.env.ASN_BIN;
@@ -396,9 +406,9 @@ test('the cases dashboard shows the overdue list and the follow-up chart; a step
     await api(app.base, seedToken, 'POST', `/api/v1/cases/${created.id}/steps`, { step: stepName, on });
   }
   // Another sign-in link, from the command line.
-  const printed = execFileSync(BIN, ['console-link'], {
+  const printed = cli(['console-link'], {
     env: { ...process.env, DATABASE_URL, ASN_DATA_DIR: dataDir, ASN_CONSOLE_LINK_SCOPES: LINK_SCOPES },
-  }).toString().trim();
+  });
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
   const page = await ctx.newPage();
   await page.goto(app.base + new URL(printed).pathname);
