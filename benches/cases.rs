@@ -8,15 +8,12 @@
 
 #[path = "support/mod.rs"]
 mod support;
-use asn_eligibility::audit::Actor;
-use asn_eligibility::clock::Clock;
-use asn_eligibility::db::{self, cases::GroupBy, DatabaseUrl, PoolSettings};
+use asn_eligibility::db::{self, cases::GroupBy, DatabaseUrl};
 use asn_eligibility::domain::policy::Policy;
-use asn_eligibility::jobs::{Job, Runner};
+use asn_eligibility::jobs::Job;
 use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
 use std::time::{Duration, Instant};
-use support::{peak_rss_kib, reset_peak_rss};
 
 /// The allocator `asn-eligibility` itself runs with (src/main.rs).
 #[global_allocator]
@@ -78,30 +75,7 @@ fn stats(url: &DatabaseUrl) -> (Duration, Duration, usize) {
 }
 
 fn deadlines(url: &DatabaseUrl) -> (Duration, i64, u64) {
-    let pool = db::build_pool(
-        url,
-        &PoolSettings {
-            max_size: 2,
-            checkout_timeout: Duration::from_secs(10),
-            busy_timeout: Duration::from_secs(10),
-        },
-    )
-    .unwrap();
-    let runner = Runner {
-        pool,
-        policy: std::sync::Arc::new(Policy::embedded_default()),
-        metrics: asn_eligibility::metrics::Metrics::new(),
-        clock: Clock::Fixed(NOW.parse().unwrap()),
-        tz: chrono_tz::Asia::Jakarta,
-        batch_size: 1000,
-    };
-    reset_peak_rss();
-    let started = Instant::now();
-    let done = runner
-        .run_now(Job::CaseDeadlines, "bench", &Actor::system("bench", None))
-        .expect("run");
-    assert_eq!(done.outcome, "succeeded", "{:?}", done.error);
-    (started.elapsed(), done.processed, peak_rss_kib())
+    support::run_job(url, Job::CaseDeadlines, NOW)
 }
 
 fn verdict(ok: bool) -> &'static str {

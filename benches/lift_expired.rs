@@ -5,13 +5,10 @@
 
 #[path = "support/mod.rs"]
 mod support;
-use asn_eligibility::audit::Actor;
-use asn_eligibility::clock::Clock;
-use asn_eligibility::db::{self, DatabaseUrl, PoolSettings};
-use asn_eligibility::jobs::{Job, Runner};
+use asn_eligibility::db::{self, DatabaseUrl};
+use asn_eligibility::jobs::Job;
 use diesel::connection::SimpleConnection;
-use std::time::{Duration, Instant};
-use support::{peak_rss_kib, reset_peak_rss};
+use std::time::Duration;
 
 const NIP: &str = "198503302010011002";
 
@@ -42,31 +39,7 @@ fn run(url: &DatabaseUrl, n: usize) -> (Duration, i64, u64) {
         .unwrap()
         .batch_execute(&seed_sql(postgres, n))
         .expect("seed");
-    let pool = db::build_pool(
-        url,
-        &PoolSettings {
-            max_size: 2,
-            checkout_timeout: Duration::from_secs(10),
-            busy_timeout: Duration::from_secs(10),
-        },
-    )
-    .unwrap();
-    let runner = Runner {
-        pool,
-        policy: std::sync::Arc::new(asn_eligibility::domain::policy::Policy::embedded_default()),
-        metrics: asn_eligibility::metrics::Metrics::new(),
-        clock: Clock::Fixed("2027-03-01T03:00:00Z".parse().unwrap()),
-        tz: chrono_tz::Asia::Jakarta,
-        batch_size: 1000,
-    };
-    reset_peak_rss();
-    let started = Instant::now();
-    let done = runner
-        .run_now(Job::LiftExpired, "bench", &Actor::system("bench", None))
-        .expect("run");
-    let elapsed = started.elapsed();
-    assert_eq!(done.outcome, "succeeded", "{:?}", done.error);
-    (elapsed, done.processed, peak_rss_kib())
+    support::run_job(url, Job::LiftExpired, "2027-03-01T03:00:00Z")
 }
 
 fn report(backend: &str, n: usize, (t, processed, rss): (Duration, i64, u64)) {

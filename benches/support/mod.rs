@@ -1,4 +1,5 @@
-//! What the benchmarks share: the process's peak resident memory, and resetting it.
+//! What the benchmarks share: the process's peak resident memory, and resetting it; one job
+//! run as the scheduler makes it.
 
 /// The peak resident set size of this process so far (Linux `VmHWM`), in KiB.
 pub fn peak_rss_kib() -> u64 {
@@ -14,4 +15,37 @@ pub fn peak_rss_kib() -> u64 {
 /// Linux: writing 5 to `clear_refs` resets `VmHWM` to the current RSS.
 pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Runs `job` to the end as the scheduler does (a pool of two, batches of 1000, the clock
+/// fixed at `now`), asserting it succeeded: (time, rows processed, peak RSS in KiB).
+#[allow(dead_code)] // each bench compiles this module; the import bench runs no job
+pub fn run_job(
+    url: &asn_eligibility::db::DatabaseUrl,
+    job: asn_eligibility::jobs::Job,
+    now: &str,
+) -> (std::time::Duration, i64, u64) {
+    use asn_eligibility::{audit::Actor, clock::Clock, db, jobs::Runner};
+    use std::time::Duration;
+    let settings = db::PoolSettings {
+        max_size: 2,
+        checkout_timeout: Duration::from_secs(10),
+        busy_timeout: Duration::from_secs(10),
+    };
+    let runner = Runner {
+        pool: db::build_pool(url, &settings).unwrap(),
+        policy: std::sync::Arc::new(asn_eligibility::domain::policy::Policy::embedded_default()),
+        metrics: asn_eligibility::metrics::Metrics::new(),
+        clock: Clock::Fixed(now.parse().unwrap()),
+        tz: chrono_tz::Asia::Jakarta,
+        batch_size: 1000,
+    };
+    reset_peak_rss();
+    let started = std::time::Instant::now();
+    let done = runner
+        .run_now(job, "bench", &Actor::system("bench", None))
+        .expect("run");
+    let elapsed = started.elapsed();
+    assert_eq!(done.outcome, "succeeded", "{:?}", done.error);
+    (elapsed, done.processed, peak_rss_kib())
 }
