@@ -17,8 +17,9 @@ pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-/// Runs `job` to the end as the scheduler does (a pool of two, batches of 1000, the clock
-/// fixed at `now`), asserting it succeeded: (time, rows processed, peak RSS in KiB).
+/// Runs `job` to the end as the scheduler does (a pool of two, the default batch size or
+/// `BENCH_BATCH`, the clock fixed at `now`), asserting it succeeded: (time, rows processed,
+/// peak RSS in KiB).
 #[allow(dead_code)] // each bench compiles this module; the import bench runs no job
 pub fn run_job(
     url: &asn_eligibility::db::DatabaseUrl,
@@ -38,7 +39,10 @@ pub fn run_job(
         metrics: asn_eligibility::metrics::Metrics::new(),
         clock: Clock::Fixed(now.parse().unwrap()),
         tz: chrono_tz::Asia::Jakarta,
-        batch_size: 1000,
+        batch_size: std::env::var("BENCH_BATCH")
+            .ok()
+            .and_then(|b| b.parse().ok())
+            .unwrap_or(asn_eligibility::config::DEFAULT_JOB_BATCH_SIZE),
     };
     reset_peak_rss();
     let started = std::time::Instant::now();

@@ -211,6 +211,18 @@ pub fn list(conn: &mut AnyConnection, f: &ListFilter) -> QueryResult<Vec<CaseRow
     q.order(c::id).limit(f.limit + 1).load(conn)
 }
 
+/// What `case_deadlines` reads of a case whose deadline passed: what it tells, no more (the
+/// wide row's dates and texts cost more to decode than the rest of the batch to read).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = c)]
+pub struct MissedCase {
+    pub id: String,
+    pub nip: String,
+    pub state: CaseState,
+    pub state_since: NaiveDate,
+    pub deadline: Option<NaiveDate>,
+}
+
 /// Where a run of `case_deadlines` has got to: the last (deadline, id) it read.
 pub type DeadlineCursor = (NaiveDate, String);
 
@@ -222,7 +234,7 @@ pub fn missed(
     today: NaiveDate,
     (after, upto): (Option<&DeadlineCursor>, Option<&DeadlineCursor>),
     limit: i64,
-) -> QueryResult<Vec<CaseRow>> {
+) -> QueryResult<Vec<MissedCase>> {
     let mut q = unrecorded_misses(today).into_boxed();
     if let Some((day, id)) = after {
         // `deadline >= day` bounds the index scan; the OR alone would be a filter, and every
@@ -238,7 +250,7 @@ pub fn missed(
     }
     q.order((c::deadline, c::id))
         .limit(limit)
-        .select(CaseRow::as_select())
+        .select(MissedCase::as_select())
         .load(conn)
 }
 

@@ -3,7 +3,7 @@
 //! however many instances run it at the same time).
 
 use crate::audit::Actor;
-use crate::db::cases::{self as store, CaseRow, DeadlineCursor, StepRow};
+use crate::db::cases::{self as store, DeadlineCursor, MissedCase, StepRow};
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::EventType;
 use crate::error::ApiError;
@@ -31,7 +31,7 @@ pub fn run_deadlines(
         // is not returned, so it is told once.
         let ids: Vec<&str> = due.iter().map(|r| r.id.as_str()).collect();
         let mine: HashSet<String> = store::mark_overdue(c, &ids)?.into_iter().collect();
-        let told: Vec<&CaseRow> = due.iter().filter(|r| mine.contains(&r.id)).collect();
+        let told: Vec<&MissedCase> = due.iter().filter(|r| mine.contains(&r.id)).collect();
         let told_ids: Vec<&str> = told.iter().map(|r| r.id.as_str()).collect();
         let seqs: HashMap<String, i32> = store::last_seqs(c, &told_ids)?
             .into_iter()
