@@ -170,6 +170,7 @@ fn gen_data(
         )?;
         eprintln!("{made} cases written");
     }
+    crate::db::analyze_after_bulk(&mut conn)?;
     if let Some(path) = nips_out {
         let mut out = std::io::BufWriter::new(
             std::fs::File::create(path)

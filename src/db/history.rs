@@ -36,13 +36,19 @@ fn versions_at<T: DeserializeOwned>(
         .collect()
 }
 
-/// A stored row as the triggers wrote it. SQLite writes timestamps with a space where
-/// PostgreSQL (and chrono) put a `T`; every timestamp column ends in `_at`.
+/// A stored row as the triggers wrote it.
 fn parse<T: DeserializeOwned>(body: &str) -> QueryResult<T> {
-    let mut v: Value = serde_json::from_str(body).map_err(corrupt)?;
+    from_value(serde_json::from_str(body).map_err(corrupt)?)
+}
+
+/// A row written as a JSON object by the database (a trigger's copy, or `row_to_json` /
+/// `json_object`). SQLite writes timestamps with a space where PostgreSQL (and chrono) put
+/// a `T`; every timestamp column is `at` or ends in `_at`.
+pub(super) fn from_value<T: DeserializeOwned>(mut v: Value) -> QueryResult<T> {
     if let Value::Object(map) = &mut v {
         for (k, val) in map.iter_mut() {
-            if let (true, Value::String(s)) = (k.ends_with("_at"), &mut *val) {
+            let timestamp = k == "at" || k.ends_with("_at");
+            if let (true, Value::String(s)) = (timestamp, &mut *val) {
                 if s.len() > 10 && s.as_bytes()[10] == b' ' {
                     s.replace_range(10..11, "T");
                 }
@@ -52,7 +58,7 @@ fn parse<T: DeserializeOwned>(body: &str) -> QueryResult<T> {
     serde_json::from_value(v).map_err(corrupt)
 }
 
-fn corrupt(e: serde_json::Error) -> diesel::result::Error {
+pub(super) fn corrupt(e: serde_json::Error) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(Box::new(e))
 }
 

@@ -7,7 +7,7 @@ use crate::helpers::{reason_codes, sanction, TestApp, NIP};
 use asn_eligibility::config::Settings;
 use serde_json::{json, Value};
 
-fn report(nip: &str, reference: &str) -> Value {
+pub(crate) fn report(nip: &str, reference: &str) -> Value {
     json!({
         "nip": nip, "source": "sbt", "source_reference": reference,
         "reported_on": "2026-09-28",
@@ -18,7 +18,7 @@ fn report(nip: &str, reference: &str) -> Value {
     })
 }
 
-async fn new_case(app: &TestApp, nip: &str, reference: &str) -> String {
+pub(crate) async fn new_case(app: &TestApp, nip: &str, reference: &str) -> String {
     let r = app.post("/api/v1/cases", &report(nip, reference)).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     r.body["id"].as_str().unwrap().to_string()
@@ -28,7 +28,7 @@ async fn step(app: &TestApp, id: &str, body: Value) -> crate::helpers::Resp {
     app.post(&format!("/api/v1/cases/{id}/steps"), &body).await
 }
 
-async fn to_recommended(app: &TestApp, id: &str, on: &str) -> Value {
+pub(crate) async fn to_recommended(app: &TestApp, id: &str, on: &str) -> Value {
     let r = step(
         app,
         id,

@@ -1,5 +1,5 @@
 use crate::both;
-use serde_json::json;
+use serde_json::{json, Value};
 
 both!(unknown_and_invalid_nips_are_never_eligible, |app| {
     let r = app.eligibility(NIP, "promotion", "2026-11-23").await;
@@ -198,4 +198,74 @@ both!(batch_answers_in_order_with_item_errors, |app| {
         )
         .await;
     assert_eq!(r.fields(), vec!["purpose"]);
+});
+
+// A single check reads its records with one statement (`db::records`): it returns what the
+// per-table queries return, every column of every row, the person's and agency's blocks
+// and no one else's, the steps of recommended cases only.
+both!(one_statement_reads_what_the_per_table_queries_read, |app| {
+    use asn_eligibility::db::{asn, blocks, cases, records, sanctions};
+    let colleague = "199001012015032001";
+    app.upsert_profile(NIP, "3315", "active").await;
+    app.upsert_profile(colleague, "3315", "active").await;
+    let first = app
+        .record(&sanction(NIP, "800/1/BKPSDM/2025", "PP94_B1", "2025-01-10"))
+        .await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    let second = app
+        .record(&sanction(NIP, "800/2/BKPSDM/2026", "PP94_B1", "2026-02-10"))
+        .await;
+    let annulled = app
+        .post(
+            &format!("/api/v1/sanctions/{}/annul", second.body["id"].as_str().unwrap()),
+            &json!({"reference": {"number": "PTUN-1", "date": "2026-11-20", "issuer": "PTUN"}, "reason": "dibatalkan"}),
+        )
+        .await;
+    assert_eq!(annulled.status, 200, "{:?}", annulled.body);
+    let ev = |id: &str, nip: Option<&str>, at: &str, kind: &str, data: Value| json!({ "event_id": id, "nip": nip, "occurred_at": at, "type": kind, "data": data });
+    let events = json!({ "events": [
+        ev("b1", Some(NIP), "2026-06-01T02:00:00Z", "block_ordered", json!({"block_id": "BLK-1", "scope": "asn", "reference": "BKN/1", "reason": "netralitas"})),
+        ev("b2", None, "2026-07-01T02:00:00Z", "block_ordered", json!({"block_id": "BLK-2", "scope": "agency", "agency_code": "3315"})),
+        ev("b3", Some(colleague), "2026-07-01T02:00:00Z", "block_ordered", json!({"block_id": "BLK-3", "scope": "asn"})),
+        ev("b4", Some(NIP), "2026-08-01T02:00:00Z", "block_released", json!({"block_id": "BLK-1", "reference": "BKN/1/R"})),
+    ]});
+    let applied = app.post("/api/v1/bkn/updates", &events).await;
+    assert_eq!(applied.status, 200, "{:?}", applied.body);
+    let recommended = crate::cases::new_case(&app, NIP, "SBT-2026-1").await;
+    crate::cases::to_recommended(&app, &recommended, "2026-10-05").await;
+    crate::cases::new_case(&app, NIP, "SBT-2026-2").await;
+
+    let mut conn = app.conn();
+    let one = records::of_one(&mut conn, NIP)
+        .unwrap()
+        .expect("a known NIP");
+    assert_eq!(
+        Some(&one.profile),
+        asn::find(&mut conn, NIP).unwrap().as_ref()
+    );
+    assert_eq!(
+        one.sanctions,
+        sanctions::for_nips(&mut conn, &[NIP]).unwrap()
+    );
+    assert_eq!(one.sanctions.len(), 2);
+    assert!(one.sanctions[1].annulled_at.is_some());
+    assert_eq!(
+        one.blocks,
+        blocks::affecting(&mut conn, &[NIP], &["3315"]).unwrap()
+    );
+    let ids: Vec<&str> = one.blocks.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(ids, vec!["BLK-1", "BLK-2"]);
+    assert!(one.blocks[0].released_at.is_some());
+    let steps: Vec<(String, cases::StepRow)> = cases::steps_for_nips(&mut conn, &[NIP], None)
+        .unwrap()
+        .into_iter()
+        .map(|(_, reference, step)| (reference, step))
+        .collect();
+    assert_eq!(one.steps, steps);
+    assert_eq!(one.steps.len(), 3, "reported, verification, recommendation");
+    assert!(one.steps.iter().all(|(r, _)| r == "SBT-2026-1"));
+    assert_eq!(
+        records::of_one(&mut conn, "199901012020011001").unwrap(),
+        None
+    );
 });

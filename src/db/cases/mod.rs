@@ -44,7 +44,7 @@ pub struct CaseRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = st)]
 #[diesel(treat_none_as_default_value = false)]
 pub struct StepRow {
