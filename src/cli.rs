@@ -200,7 +200,7 @@ async fn console_link(scope: Option<String>) -> anyhow::Result<()> {
         bail!("one-time sign-in links are off (ASN_CONSOLE_SIGNIN_LINK=off)");
     }
     crate::db::migrate(&settings.database)?;
-    let pool = crate::db::build_pool(&settings.database, &settings.pool)?;
+    let pool = crate::db::build_pool_for_command(&settings.database, &settings.pool)?;
     let base = format!("http://{}", settings.bind);
     println!(
         "{}",
@@ -295,7 +295,7 @@ fn run_job(name: &str) -> anyhow::Result<()> {
     })?;
     let settings = Settings::load()?;
     migrate(&settings)?;
-    let pool = crate::db::build_pool(&settings.database, &settings.pool)?;
+    let pool = crate::db::build_pool_for_command(&settings.database, &settings.pool)?;
     let runner = crate::jobs::Runner {
         pool,
         policy: std::sync::Arc::new(crate::startup::load_policy(&settings)?),

@@ -1,8 +1,9 @@
 //! Faults with the real binary: `kill -9` under concurrent writes, then a restart on the same
 //! database — every acknowledged write is there, none twice, and the audit chain verifies —
 //! on both backends; two instances on one PostgreSQL answering the same writes at once;
-//! PostgreSQL lost under load (every connection cut, new ones refused) and back; and hostile
-//! input (control characters, oversize values and bodies, forged tokens) on every write route.
+//! PostgreSQL lost under load (every connection cut, new ones refused) and back; hostile
+//! input (control characters, oversize values and bodies, forged tokens) on every write route;
+//! and commands that exit cleanly.
 //!
 //! Small by default (CI); `FAULT_ROUNDS=10 FAULT_WRITERS=8 cargo test --release --test faults`
 //! is the full run the README documents.
@@ -271,6 +272,29 @@ async fn kill_nine_under_writes_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_nine_under_writes_postgres() {
     kill_nine_under_writes(true).await
+}
+
+/// A command that does its work and exits opens no connection behind it: with a pool that
+/// kept one in reserve, a third of `console-link` runs against PostgreSQL crashed as the
+/// process exited (OpenSSL's exit-time cleanup under libpq's TLS handshake on r2d2's thread).
+#[test]
+fn commands_exit_cleanly_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database(true, dir.path());
+    for run in 0..20 {
+        let out = Command::new(env!("CARGO_BIN_EXE_asn-eligibility"))
+            .arg("console-link")
+            .env("DATABASE_URL", &url)
+            .env("ASN_DATA_DIR", dir.path().join("data"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "console-link run {run}: {:?}, {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// Two instances on one PostgreSQL database take the same decisions at once: each is

@@ -287,10 +287,29 @@ pub struct PoolSettings {
 /// Builds the pool (no per-checkout health check: it doubles round trips). A request waits
 /// `checkout_timeout` for a connection, and on SQLite `busy_timeout` for a writer's lock.
 pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, r2d2::Error> {
+    pool_keeping(url, settings, 1)
+}
+
+/// A pool for a command that does its work and exits: it never connects in the background.
+/// r2d2 keeps `min_idle` connections by opening them on its own threads, and a process that
+/// exits while one of them is in libpq's TLS handshake crashes in OpenSSL's exit-time
+/// cleanup (a segfault in a third of `console-link` runs against PostgreSQL, measured).
+pub fn build_pool_for_command(
+    url: &DatabaseUrl,
+    settings: &PoolSettings,
+) -> Result<Pool, r2d2::Error> {
+    pool_keeping(url, settings, 0)
+}
+
+fn pool_keeping(
+    url: &DatabaseUrl,
+    settings: &PoolSettings,
+    min_idle: u32,
+) -> Result<Pool, r2d2::Error> {
     let health = health::Health::new(url.clone());
     let inner = r2d2::Pool::builder()
         .max_size(settings.max_size)
-        .min_idle(Some(1))
+        .min_idle(Some(min_idle))
         .test_on_check_out(false)
         .connection_timeout(settings.checkout_timeout)
         .build(Manager {
