@@ -269,3 +269,50 @@ both!(one_statement_reads_what_the_per_table_queries_read, |app| {
         None
     );
 });
+
+// A large batch is signed on two threads: every item's receipt verifies and is its own
+// (decision, NIP, outcome), in request order.
+both!(each_item_of_a_large_batch_carries_its_own_receipt, |app| {
+    let other = "199001012015032001";
+    app.upsert_profile(NIP, "3315", "active").await;
+    app.upsert_profile(other, "3315", "active").await;
+    app.record(&sanction(NIP, "800/9/BKPSDM/2026", "PP94_B1", "2026-02-10"))
+        .await;
+    let nips: Vec<&str> = (0..200)
+        .map(|i| if i % 3 == 0 { NIP } else { other })
+        .collect();
+    let r = app
+        .post(
+            "/api/v1/eligibility/batch",
+            &json!({"purpose": "promotion", "as_of": "2026-06-01", "nips": nips}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let jwks = app
+        .send(app.request(reqwest::Method::GET, "/.well-known/jwks.json"))
+        .await
+        .body;
+    let items = r.body["results"].as_array().unwrap();
+    assert_eq!(items.len(), 200);
+    for (i, item) in items.iter().enumerate() {
+        let claims = asn_eligibility::receipts::verify(item["receipt"].as_str().unwrap(), &jwks)
+            .unwrap_or_else(|e| panic!("item {i}: {e}"));
+        assert_eq!(
+            claims.decision_id,
+            item["decision_id"].as_str().unwrap(),
+            "item {i}"
+        );
+        assert_eq!(claims.nip, nips[i], "item {i}");
+        assert_eq!(
+            claims.outcome,
+            item["outcome"].as_str().unwrap(),
+            "item {i}"
+        );
+        let expected = if nips[i] == NIP {
+            "ineligible"
+        } else {
+            "eligible"
+        };
+        assert_eq!(claims.outcome, expected, "item {i}");
+    }
+});

@@ -90,40 +90,63 @@ pub fn evaluate_many(
     check
         .metrics
         .check_stage(CheckStage::Load, started.elapsed());
-    let (mut evaluating, mut signing) = (Duration::ZERO, Duration::ZERO);
-    let actor = check.actor.label();
-    let mut decided = Signed {
-        results: Vec::with_capacity(nips.len()),
-        store: ToStore {
-            rows: Vec::new(),
-            entries: Vec::new(),
-        },
-    };
-    for n in nips {
-        let result = match n {
-            Err(e) => Err(e),
-            Ok(nip) => match timed(&mut evaluating, || {
+    let mut evaluating = Duration::ZERO;
+    let mut results: Vec<Result<DecisionRecord, ApiError>> = nips
+        .into_iter()
+        .map(|n| {
+            let nip = n?;
+            let mut d = timed(&mut evaluating, || {
                 loaded.evaluate(nip.as_str(), &check.rule, check.tz)
-            }) {
-                None => Err(asn_not_found(nip.as_str())),
-                Some(mut d) => {
-                    d.as_known_at = check.as_known_at;
-                    let claims = d.claims(check.receipts.issuer());
-                    d.receipt =
-                        timed(&mut signing, || check.receipts.sign(&claims)).map_err(|e| {
-                            ApiError::internal(anyhow::anyhow!("signing a receipt: {e}"))
-                        })?;
-                    decided.store.rows.push(record::row_of(&d, &actor)?);
-                    decided.store.entries.push(d.audit_entry());
-                    Ok(d)
-                }
-            },
-        };
-        decided.results.push(result);
-    }
+            })
+            .ok_or_else(|| asn_not_found(nip.as_str()))?;
+            d.as_known_at = check.as_known_at;
+            Ok(d)
+        })
+        .collect();
     check.metrics.check_stage(CheckStage::Evaluate, evaluating);
-    check.metrics.check_stage(CheckStage::Sign, signing);
-    Ok(decided)
+    let started = Instant::now();
+    let mut made: Vec<&mut DecisionRecord> =
+        results.iter_mut().filter_map(|r| r.as_mut().ok()).collect();
+    sign_all(&mut made, check.receipts)?;
+    check
+        .metrics
+        .check_stage(CheckStage::Sign, started.elapsed());
+    let actor = check.actor.label();
+    let mut store = ToStore {
+        rows: Vec::with_capacity(made.len()),
+        entries: Vec::with_capacity(made.len()),
+    };
+    for d in made {
+        store.rows.push(record::row_of(d, &actor)?);
+        store.entries.push(d.audit_entry());
+    }
+    Ok(Signed { results, store })
+}
+
+/// Decisions signed at most by one thread; a larger batch is signed in two halves at once
+/// (about 12 µs a receipt: 12 ms for a batch of 1000 on one core).
+const SIGN_ALONE: usize = 64;
+
+/// Puts each decision's receipt on it.
+fn sign_all(made: &mut [&mut DecisionRecord], receipts: &Receipts) -> Result<(), ApiError> {
+    let sign = |part: &mut [&mut DecisionRecord]| -> Result<(), ApiError> {
+        for d in part {
+            let claims = d.claims(receipts.issuer());
+            d.receipt = receipts
+                .sign(&claims)
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("signing a receipt: {e}")))?;
+        }
+        Ok(())
+    };
+    if made.len() <= SIGN_ALONE {
+        return sign(made);
+    }
+    let (first, second) = made.split_at_mut(made.len() / 2);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| sign(second));
+        let here = sign(first);
+        here.and(other.join().expect("signing does not panic"))
+    })
 }
 
 /// Runs `f`, adding the time it took to `total`.
