@@ -41,20 +41,15 @@ pub fn of_one(conn: &mut AnyConnection, nip: &str) -> QueryResult<Option<Records
     let Some((profile, sanctions, blocks, steps)) = found else {
         return Ok(None);
     };
-    let steps = rows::<ReferencedStep>(&steps)?
+    let steps = serde_json::from_str::<Vec<ReferencedStep>>(&steps)
+        .map_err(corrupt)?
         .into_iter()
         .map(|s| Ok((s.reference, from_value(s.step)?)))
         .collect::<QueryResult<_>>()?;
     Ok(Some(Records {
         profile: from_value(serde_json::from_str(&profile).map_err(corrupt)?)?,
-        sanctions: rows::<Value>(&sanctions)?
-            .into_iter()
-            .map(from_value)
-            .collect::<QueryResult<_>>()?,
-        blocks: rows::<Value>(&blocks)?
-            .into_iter()
-            .map(from_value)
-            .collect::<QueryResult<_>>()?,
+        sanctions: stored_rows(&sanctions)?,
+        blocks: stored_rows(&blocks)?,
         steps,
     }))
 }
@@ -65,8 +60,13 @@ struct ReferencedStep {
     step: Value,
 }
 
-fn rows<T: DeserializeOwned>(array: &str) -> QueryResult<Vec<T>> {
-    serde_json::from_str(array).map_err(corrupt)
+/// A JSON array of rows, each read as a stored row.
+fn stored_rows<T: DeserializeOwned>(array: &str) -> QueryResult<Vec<T>> {
+    serde_json::from_str::<Vec<Value>>(array)
+        .map_err(corrupt)?
+        .into_iter()
+        .map(from_value)
+        .collect()
 }
 
 /// The statement, a type of its own so that both backends keep it prepared.

@@ -288,10 +288,7 @@ both!(each_item_of_a_large_batch_carries_its_own_receipt, |app| {
         )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let jwks = app
-        .send(app.request(reqwest::Method::GET, "/.well-known/jwks.json"))
-        .await
-        .body;
+    let jwks = crate::evidence::jwks(&app).await;
     let items = r.body["results"].as_array().unwrap();
     assert_eq!(items.len(), 200);
     for (i, item) in items.iter().enumerate() {

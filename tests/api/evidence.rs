@@ -225,7 +225,7 @@ fn verify_offline(receipt: &str, jwks: &Value) -> jwt_simple::prelude::JWTClaims
     }
 }
 
-async fn jwks(app: &TestApp) -> Value {
+pub(crate) async fn jwks(app: &TestApp) -> Value {
     let r = app
         .send(app.request(reqwest::Method::GET, "/.well-known/jwks.json"))
         .await;
