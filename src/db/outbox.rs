@@ -84,46 +84,48 @@ pub struct StateRow {
     pub updated_at: NaiveDateTime,
 }
 
-/// The states of `nips`, created empty where missing, locked for this transaction on
-/// PostgreSQL (SQLite's write transaction holds the database already). Lock in NIP order.
-pub fn lock_states(
+/// The states of `wanted` (each NIP with how many sequence numbers to reserve), created
+/// where missing, with `last_seq` moved past the numbers reserved (they are the `k` before
+/// it), in one upsert per 500: the row is written once, not inserted, read and saved. On
+/// PostgreSQL each row stays locked for the transaction (SQLite's write transaction holds
+/// the database already); rows are taken in the order given, so give them in NIP order.
+/// Returned in NIP order.
+pub fn reserve_states(
     conn: &mut AnyConnection,
-    nips: &[&str],
+    wanted: &[(&str, i64)],
     now: NaiveDateTime,
 ) -> QueryResult<Vec<StateRow>> {
-    let blank: Vec<StateRow> = nips
+    use diesel::upsert::excluded;
+    let rows: Vec<StateRow> = wanted
         .iter()
-        .map(|n| StateRow {
-            nip: n.to_string(),
-            last_seq: 0,
+        .map(|(nip, k)| StateRow {
+            nip: nip.to_string(),
+            last_seq: *k,
             as_of: None,
             outcomes: None,
             next_change: None,
             updated_at: now,
         })
         .collect();
-    for chunk in blank.chunks(500) {
-        on_backend!(conn, |c| diesel::insert_into(st::table)
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(500) {
+        let got: Vec<StateRow> = on_backend!(conn, |c| diesel::insert_into(st::table)
             .values(chunk)
-            .on_conflict_do_nothing()
-            .execute(c))?;
+            .on_conflict(st::nip)
+            .do_update()
+            .set((
+                st::last_seq.eq(st::last_seq + excluded(st::last_seq)),
+                st::updated_at.eq(excluded(st::updated_at)),
+            ))
+            .returning(StateRow::as_returning())
+            .get_results(c))?;
+        out.extend(got);
     }
-    // Written twice: `as_select` is typed per backend.
-    macro_rules! states {
-        () => {
-            st::table
-                .filter(st::nip.eq_any(nips))
-                .order(st::nip.asc())
-                .select(StateRow::as_select())
-        };
-    }
-    match conn {
-        AnyConnection::Postgresql(c) => states!().for_update().load(c),
-        AnyConnection::Sqlite(c) => states!().load(c),
-    }
+    out.sort_by(|a, b| a.nip.cmp(&b.nip));
+    Ok(out)
 }
 
-/// Saves states (rows that exist: `lock_states` made them) with multi-row upserts, 1000 at
+/// Saves states (rows that exist: `reserve_states` made them) with multi-row upserts, 1000 at
 /// a time: a job that tells 100 000 people writes 100 statements, not 100 000.
 pub fn save_states(conn: &mut AnyConnection, rows: &[StateRow]) -> QueryResult<()> {
     use diesel::upsert::excluded;

@@ -127,15 +127,17 @@ impl Outbox {
         for agency in std::mem::take(&mut self.agencies) {
             judged.extend(store::nips_in_agency(conn, &agency)?);
         }
-        // Every ASN with a change to number, and every ASN to judge, in NIP order.
-        let mut nips = judged.clone();
-        nips.extend(self.pending.iter().filter_map(|p| p.nip.clone()));
+        // Every ASN to judge, and every ASN with changes to number and how many, in NIP order.
+        let mut counts: BTreeMap<String, i64> = judged.iter().map(|n| (n.clone(), 0)).collect();
+        for nip in self.pending.iter().filter_map(|p| p.nip.clone()) {
+            *counts.entry(nip).or_default() += 1;
+        }
+        let wanted: Vec<(&str, i64)> = counts.iter().map(|(n, k)| (n.as_str(), *k)).collect();
         let mut changes: Vec<NewChange> = Vec::new();
-        // Each state as locked, and as it is to be saved.
+        // Each state as reserved, and as it is to be saved.
         let mut states: HashMap<String, (StateRow, StateRow)> = HashMap::new();
         let mut told: Vec<(String, Value)> = Vec::new();
-        let nips: Vec<&str> = nips.iter().map(String::as_str).collect();
-        for chunk in nips.chunks(500) {
+        for chunk in wanted.chunks(500) {
             for (state, updated, data) in judge(conn, watch, (chunk, &judged), at)? {
                 if let Some(data) = data {
                     told.push((state.nip.clone(), data));
@@ -143,16 +145,26 @@ impl Outbox {
                 states.insert(state.nip.clone(), (state, updated));
             }
         }
+        // The pending events take the numbers reserved for them, in order: the `k` up to the
+        // reserved state's `last_seq`.
+        let mut last: HashMap<&str, i64> = wanted
+            .iter()
+            .filter_map(|(nip, k)| Some((*nip, states.get(*nip)?.0.last_seq - k)))
+            .collect();
+        for p in std::mem::take(&mut self.pending) {
+            let seq = p.nip.as_deref().and_then(|nip| {
+                let n = last.get_mut(nip)?;
+                *n += 1;
+                Some(*n)
+            });
+            changes.push(change(p.event_type, p.nip, seq, p.data, at));
+        }
         let mut next_seq = |nip: &str| {
             states.get_mut(nip).map(|(_, s)| {
                 s.last_seq += 1;
                 s.last_seq
             })
         };
-        for p in std::mem::take(&mut self.pending) {
-            let seq = p.nip.as_deref().and_then(&mut next_seq);
-            changes.push(change(p.event_type, p.nip, seq, p.data, at));
-        }
         let mut entries = Vec::new();
         for (nip, data) in told {
             let seq = next_seq(&nip);
@@ -205,19 +217,19 @@ fn change(
 
 type Outcomes = BTreeMap<Purpose, PurposeOutcome>;
 
-/// Locks the states of `nips` and re-judges those in `judged`; returns each state as locked,
-/// as it is to be (not saved yet), and, where an outcome changed, the data of its
-/// `eligibility.changed` event.
+/// Reserves the states of `wanted` (locked on PostgreSQL, with the sequence numbers asked
+/// for) and re-judges those in `judged`; returns each state as reserved, as it is to be (not
+/// saved yet), and, where an outcome changed, the data of its `eligibility.changed` event.
 fn judge(
     conn: &mut AnyConnection,
     watch: &Watch,
-    (nips, judged): (&[&str], &BTreeSet<String>),
+    (wanted, judged): (&[(&str, i64)], &BTreeSet<String>),
     at: NaiveDateTime,
 ) -> Result<Vec<(StateRow, StateRow, Option<Value>)>, ApiError> {
-    let states = store::lock_states(conn, nips, at)?;
-    let nips: Vec<&str> = nips
+    let states = store::reserve_states(conn, wanted, at)?;
+    let nips: Vec<&str> = wanted
         .iter()
-        .copied()
+        .map(|(n, _)| *n)
         .filter(|n| judged.contains(*n))
         .collect();
     let unseen: Vec<&str> = states

@@ -158,6 +158,25 @@ both!(
         let feed = app.get("/api/v1/changes").await;
         assert!(!feed.body.to_string().contains("Menghadiri"), "thin events");
         assert!(feed.body.to_string().contains("case.recommended"));
+        // The decree's transaction told several events of this person: each took the next
+        // number, none twice, none skipped.
+        let mine: Vec<(&str, i64)> = feed.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["nip"] == NIP)
+            .map(|c| (c["type"].as_str().unwrap(), c["seq"].as_i64().unwrap()))
+            .collect();
+        let seqs: Vec<i64> = mine.iter().map(|(_, s)| *s).collect();
+        assert_eq!(
+            seqs,
+            (1..=mine.len() as i64).collect::<Vec<_>>(),
+            "{mine:?}"
+        );
+        assert!(
+            mine.contains(&("case.closed", mine.len() as i64 - 1)),
+            "{mine:?}"
+        );
     }
 );
 
