@@ -226,32 +226,69 @@ pub struct MissedCase {
 /// Where a run of `case_deadlines` has got to: the last (deadline, id) it read.
 pub type DeadlineCursor = (NaiveDate, String);
 
-/// Open cases whose deadline passed before `today` and whose miss is not recorded yet,
-/// after `after` and up to `upto` (inclusive), at most `limit`, in (deadline, id) order: one
-/// pass over `cases_due`.
-pub fn missed(
+/// The ids of open cases whose deadline passed before `today` and whose miss is not
+/// recorded yet, after `after` and up to `upto` (inclusive), at most `limit`, in (deadline,
+/// id) order: one pass over `cases_due`. A macro: the boxed query is typed per backend.
+macro_rules! misses_in {
+    ($today:expr, $range:expr, $limit:expr) => {{
+        let (after, upto): (Option<&DeadlineCursor>, Option<&DeadlineCursor>) = $range;
+        let mut q = unrecorded_misses($today).select(c::id).into_boxed();
+        if let Some((day, id)) = after {
+            // `deadline >= day` bounds the index scan; the OR alone would be a filter, and
+            // every batch would walk the index from its start past the cases already told.
+            q = q
+                .filter(c::deadline.ge(*day))
+                .filter(c::deadline.gt(*day).or(c::id.gt(id.clone())));
+        }
+        if let Some((day, id)) = upto {
+            q = q
+                .filter(c::deadline.le(*day))
+                .filter(c::deadline.lt(*day).or(c::id.le(id.clone())));
+        }
+        q.order((c::deadline, c::id)).limit($limit)
+    }};
+}
+
+/// Claims the next `limit` misses in the range (see [`misses_in!`]): records that each was
+/// told, in one `UPDATE … RETURNING`, and returns them in (deadline, id) order, each with its
+/// last step number. A miss another run claimed meanwhile is not among them (PostgreSQL
+/// re-checks the condition on the row it waited for), so each is told once.
+pub fn claim_missed(
     conn: &mut AnyConnection,
     today: NaiveDate,
-    (after, upto): (Option<&DeadlineCursor>, Option<&DeadlineCursor>),
+    range: (Option<&DeadlineCursor>, Option<&DeadlineCursor>),
     limit: i64,
-) -> QueryResult<Vec<MissedCase>> {
-    let mut q = unrecorded_misses(today).into_boxed();
-    if let Some((day, id)) = after {
-        // `deadline >= day` bounds the index scan; the OR alone would be a filter, and every
-        // batch would walk the index from its start past the cases already told.
-        q = q
-            .filter(c::deadline.ge(*day))
-            .filter(c::deadline.gt(*day).or(c::id.gt(id.clone())));
-    }
-    if let Some((day, id)) = upto {
-        q = q
-            .filter(c::deadline.le(*day))
-            .filter(c::deadline.lt(*day).or(c::id.le(id.clone())));
-    }
-    q.order((c::deadline, c::id))
-        .limit(limit)
-        .select(MissedCase::as_select())
-        .load(conn)
+) -> QueryResult<Vec<(MissedCase, Option<i32>)>> {
+    use diesel::sql_types::{Integer, Nullable};
+    let last_seq = || {
+        diesel::dsl::sql::<Nullable<Integer>>(
+            "(SELECT max(seq) FROM case_steps WHERE case_steps.case_id = cases.id)",
+        )
+    };
+    let unrecorded = c::overdue_recorded
+        .is_null()
+        .or(c::overdue_recorded.ne(c::deadline));
+    let mut rows: Vec<(MissedCase, Option<i32>)> = crate::on_backend!(conn, |cn| {
+        let target = c::table
+            .filter(c::id.eq_any(misses_in!(today, range, limit)))
+            .filter(unrecorded);
+        diesel::update(target)
+            .set(c::overdue_recorded.eq(c::deadline))
+            .returning((MissedCase::as_returning(), last_seq()))
+            .get_results(cn)
+    })?;
+    rows.sort_by(|(a, _), (b, _)| (a.deadline, &a.id).cmp(&(b.deadline, &b.id)));
+    Ok(rows)
+}
+
+/// Whether any miss in the range is still unrecorded.
+pub fn any_missed(
+    conn: &mut AnyConnection,
+    today: NaiveDate,
+    range: (Option<&DeadlineCursor>, Option<&DeadlineCursor>),
+) -> QueryResult<bool> {
+    let first: Option<String> = misses_in!(today, range, 1).first(conn).optional()?;
+    Ok(first.is_some())
 }
 
 /// The (deadline, id) halfway through the misses not recorded yet (`None`: fewer than
@@ -298,31 +335,6 @@ fn unrecorded_misses(
                 .is_null()
                 .or(c::overdue_recorded.ne(c::deadline)),
         )
-}
-
-/// Records that the misses of these cases' current deadlines were told, and returns the
-/// ids this call recorded: one that another run recorded meanwhile is not among them.
-pub fn mark_overdue(conn: &mut AnyConnection, ids: &[&str]) -> QueryResult<Vec<String>> {
-    let unrecorded = c::overdue_recorded
-        .is_null()
-        .or(c::overdue_recorded.ne(c::deadline));
-    let target = c::table.filter(c::id.eq_any(ids)).filter(unrecorded);
-    crate::on_backend!(conn, |cn| diesel::update(target)
-        .set(c::overdue_recorded.eq(c::deadline))
-        .returning(c::id)
-        .get_results(cn))
-}
-
-/// The last step number of each of these cases.
-pub fn last_seqs(
-    conn: &mut AnyConnection,
-    ids: &[&str],
-) -> QueryResult<Vec<(String, Option<i32>)>> {
-    st::table
-        .filter(st::case_id.eq_any(ids))
-        .group_by(st::case_id)
-        .select((st::case_id, diesel::dsl::max(st::seq)))
-        .load(conn)
 }
 
 /// Many steps at once.

@@ -11,7 +11,6 @@ use crate::service::journal::Journal;
 use crate::service::outbox::Watch;
 use chrono::NaiveDateTime;
 use serde_json::json;
-use std::collections::{HashMap, HashSet};
 
 /// One batch of up to `limit` missed deadlines after `after` (and up to `upto`, inclusive,
 /// when given), in one transaction. Returns how many it recorded and where it got to
@@ -23,29 +22,30 @@ pub fn run_deadlines(
     limit: i64,
 ) -> Result<(usize, Option<DeadlineCursor>), ApiError> {
     write_tx(conn, |c| {
-        let due = store::missed(c, watch.today, range, limit)?;
-        let Some(last) = due.last().and_then(|r| Some((r.deadline?, r.id.clone()))) else {
-            return Ok((0, None));
+        // Claimed in one statement: a case another instance told since is not returned, so
+        // it is told once. None claimed while some are still due: another run took this
+        // window meanwhile (PostgreSQL); the next one is read again.
+        let told: Vec<(MissedCase, Option<i32>)> = loop {
+            let claimed = store::claim_missed(c, watch.today, range, limit)?;
+            if !claimed.is_empty() {
+                break claimed;
+            }
+            if !store::any_missed(c, watch.today, range)? {
+                return Ok((0, None));
+            }
         };
-        // Claimed in one statement; a case another instance told since the batch was read
-        // is not returned, so it is told once.
-        let ids: Vec<&str> = due.iter().map(|r| r.id.as_str()).collect();
-        let mine: HashSet<String> = store::mark_overdue(c, &ids)?.into_iter().collect();
-        let told: Vec<&MissedCase> = due.iter().filter(|r| mine.contains(&r.id)).collect();
-        let told_ids: Vec<&str> = told.iter().map(|r| r.id.as_str()).collect();
-        let seqs: HashMap<String, i32> = store::last_seqs(c, &told_ids)?
-            .into_iter()
-            .map(|(id, seq)| (id, seq.unwrap_or(0)))
-            .collect();
+        let last = told
+            .last()
+            .and_then(|(r, _)| Some((r.deadline?, r.id.clone())));
         let mut journal = Journal::new(actor.clone(), now, watch.clone());
         let mut steps = Vec::with_capacity(told.len());
         let mut notes = Vec::with_capacity(told.len());
-        for case in &told {
+        for (case, last_seq) in &told {
             let deadline = case.deadline.unwrap_or(watch.today);
             let data = json!({ "deadline": deadline, "days_overdue": (watch.today - deadline).num_days() });
             steps.push(StepRow {
                 case_id: case.id.clone(),
-                seq: seqs.get(&case.id).copied().unwrap_or(0) + 1,
+                seq: last_seq.unwrap_or(0) + 1,
                 step: "overdue".into(),
                 on_day: watch.today,
                 from_state: Some(case.state),
@@ -61,6 +61,6 @@ pub fn run_deadlines(
         store::insert_steps(c, &steps)?;
         journal.events(c, notes)?;
         journal.flush(c)?;
-        Ok((told.len(), Some(last)))
+        Ok((told.len(), last))
     })
 }
