@@ -276,7 +276,7 @@ pub async fn take_step(
         Ok(crate::service::idempotency::Reply {
             status: 303,
             location: None,
-            body: serde_json::Value::Null,
+            body: serde_json::Value::Null.into(),
         })
     })
     .await

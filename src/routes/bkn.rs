@@ -87,7 +87,7 @@ pub async fn updates(
         let reply = Reply {
             status: 200,
             location: None,
-            body: json!(UpdatesOut { results }),
+            body: json!(UpdatesOut { results }).into(),
         };
         if let Some(fp) = &fp {
             idempotency::remember(c, fp, &reply, now)?;

@@ -235,7 +235,7 @@ fn case_reply(
     Ok(Reply {
         status,
         location: Some(format!("/api/v1/cases/{id}")),
-        body: json!(case_out(&view)),
+        body: json!(case_out(&view)).into(),
     })
 }
 

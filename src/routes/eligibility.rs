@@ -10,13 +10,12 @@ use crate::extract::{IdempotencyKey, ItemwiseJson, Query};
 use crate::i18n::{L10n, Lang};
 use crate::metrics::CheckStage;
 use crate::service::eligibility::{self as svc, DecisionRecord, Replay};
-use crate::service::idempotency::{run_write, Fingerprint, Reply};
+use crate::service::idempotency::{run_write, Body, Fingerprint, Reply};
 use crate::state::AppState;
 use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 pub const MAX_BATCH: usize = 1000;
@@ -235,7 +234,7 @@ pub async fn batch(
             Ok(Reply {
                 status: 200,
                 location: None,
-                body: json!(BatchOut { results }),
+                body: Body::of(&BatchOut { results })?,
             })
         })
     })

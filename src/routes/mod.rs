@@ -180,5 +180,6 @@ pub fn write_reply(r: Reply) -> HttpResponse {
     if let Some(loc) = r.location {
         res.insert_header((header::LOCATION, loc));
     }
-    res.json(r.body)
+    res.insert_header(header::ContentType::json())
+        .body(String::from(r.body))
 }

@@ -131,14 +131,15 @@ pub async fn create(
         Ok(Reply {
             status: 201,
             location: Some(format!("/api/v1/webhooks/{}", row.id)),
-            body: json!(SubscriptionOut::of(&row, None)),
+            body: json!(SubscriptionOut::of(&row, None)).into(),
         })
     })
     .await?;
     // The secret is never stored in the clear, not even with the replayable reply: a
     // replay shows it again from the sealed copy (none once the subscription is deleted).
     let mut reply = reply;
-    let id = reply.body["id"].as_str().unwrap_or_default().to_string();
+    let mut body = reply.body.value();
+    let id = body["id"].as_str().unwrap_or_default().to_string();
     let secret = if id == created {
         Some(secret)
     } else {
@@ -151,7 +152,8 @@ pub async fn create(
         .await?
     };
     if let Some(secret) = secret {
-        reply.body["secret"] = json!(secret);
+        body["secret"] = json!(secret);
+        reply.body = body.into();
     }
     Ok(write_reply(reply))
 }
@@ -191,11 +193,10 @@ pub async fn delete(
     let id = path.into_inner();
     write(&state, &who, None, move |c, _, j| {
         svc::unsubscribe(c, &id, j)?;
-        let body = serde_json::Value::Null;
         Ok(Reply {
             status: 204,
             location: None,
-            body,
+            body: serde_json::Value::Null.into(),
         })
     })
     .await?;
@@ -309,11 +310,10 @@ pub async fn retry(
     let fp = Fingerprint::new(&who.sub, key.0, &route, &serde_json::Value::Null);
     let reply = write(&state, &who, fp, move |c, _, j| {
         let row = svc::retry(c, &id, j)?;
-        let body = json!(DeliveryOut::of(row));
         Ok(Reply {
             status: 202,
             location: None,
-            body,
+            body: json!(DeliveryOut::of(row)).into(),
         })
     })
     .await?;

@@ -15,7 +15,40 @@ use sha2::{Digest, Sha256};
 pub struct Reply {
     pub status: u16,
     pub location: Option<String>,
-    pub body: serde_json::Value,
+    pub body: Body,
+}
+
+/// A reply's JSON as text, written once: a batch's thousand decisions go straight from their
+/// types to text, not through a `serde_json::Value` tree first (building, writing and
+/// dropping that tree was a sixth of a batch's time).
+#[derive(Debug, Clone)]
+pub struct Body(String);
+
+impl Body {
+    pub fn of<T: serde::Serialize + ?Sized>(value: &T) -> Result<Body, ApiError> {
+        Ok(Body(serde_json::to_string(value)?))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The JSON parsed, to read or amend.
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.0).unwrap_or_default()
+    }
+}
+
+impl From<serde_json::Value> for Body {
+    fn from(value: serde_json::Value) -> Body {
+        Body(value.to_string())
+    }
+}
+
+impl From<Body> for String {
+    fn from(body: Body) -> String {
+        body.0
+    }
 }
 
 /// Who sent which key for which request.
@@ -108,7 +141,7 @@ fn replay(stored: store::StoredResponse, fp: &Fingerprint) -> Result<Reply, ApiE
     Ok(Reply {
         status: stored.status_code as u16,
         location: stored.location,
-        body: serde_json::from_str(&stored.body)?,
+        body: Body(stored.body),
     })
 }
 
@@ -120,7 +153,7 @@ fn stored_row(fp: &Fingerprint, reply: &Reply, now: NaiveDateTime) -> store::Sto
         request_hash: fp.hash.clone(),
         status_code: reply.status as i32,
         location: reply.location.clone(),
-        body: reply.body.to_string(),
+        body: reply.body.as_str().to_string(),
         created_at: now,
     }
 }

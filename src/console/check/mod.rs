@@ -206,7 +206,7 @@ async fn check(
             Ok(Reply {
                 status: 303,
                 location: None,
-                body: serde_json::Value::Null,
+                body: serde_json::Value::Null.into(),
             })
         })
     })

@@ -79,7 +79,7 @@ where
         Ok(Reply {
             status: 200,
             location: None,
-            body: change(c, who, j)?,
+            body: change(c, who, j)?.into(),
         })
     })
     .await?;

@@ -43,7 +43,7 @@ pub async fn create(
         Ok(Reply {
             status: if created { 201 } else { 200 },
             location: Some(format!("/api/v1/sanctions/{}", row.id)),
-            body: json!(SanctionOut::from_row(&row, today)),
+            body: json!(SanctionOut::from_row(&row, today)).into(),
         })
     })
     .await?;
