@@ -142,11 +142,12 @@ fn main() {
         let (t, rss, report) = timed_import(&pg, &file);
         assert_eq!(report.inserted, n, "{report:?}");
         eprintln!(
-            "round {}: \\copy {:.1} s, initial load {:.1} s ({:.2}×)",
+            "round {}: \\copy {:.1} s, initial load {:.1} s ({:.2}×: {})",
             round + 1,
             copies[round].as_secs_f64(),
             t.as_secs_f64(),
-            t.as_secs_f64() / copies[round].as_secs_f64()
+            t.as_secs_f64() / copies[round].as_secs_f64(),
+            asn_eligibility::service::snapshot::phases(&report)
         );
         loads.push(t);
         load_rss = load_rss.max(rss);
@@ -165,6 +166,33 @@ fn main() {
     let (copy, pg_time) = (median(&copies), median(&loads));
     let copy_indexed = psql_copy("indexed");
     let last = loaded.expect("at least one round");
+    // The server's own part of the load, as a floor: the rows as `asn` holds them, in binary
+    // (nothing to parse), COPY FREEZE into a table created in the same transaction, no index.
+    let binary = dir.path().join("asn.bin");
+    let typed = "nip, name, agency_code, agency_name, unit, rank, position, employment_type, \
+                 status, status_since, created_at, updated_at";
+    let psql = |commands: &[String]| {
+        let mut cmd = std::process::Command::new("psql");
+        cmd.arg(&admin).arg("-q").arg("-1");
+        for c in commands {
+            cmd.arg("-c").arg(c);
+        }
+        assert!(cmd.status().expect("psql on PATH").success(), "psql failed");
+    };
+    psql(&[format!(
+        "\\copy (SELECT {typed} FROM {last}.asn) TO '{}' WITH (FORMAT binary)",
+        binary.display()
+    )]);
+    checkpoint(&admin_url);
+    let started = Instant::now();
+    psql(&[
+        format!("CREATE TABLE {schema}.frozen (LIKE {last}.asn)"),
+        format!(
+            "\\copy {schema}.frozen ({typed}) FROM '{}' WITH (FORMAT binary, FREEZE)",
+            binary.display()
+        ),
+    ]);
+    let copy_binary = started.elapsed();
     let (pg_again, pg_again_rss, again) = timed_import(&registry(&last), &file);
     assert_eq!(again.unchanged, n, "{again:?}");
     admin_conn
@@ -213,6 +241,11 @@ fn main() {
     row(
         "`psql \\copy` into a table with `asn`'s two indexes",
         copy_indexed,
+        None,
+    );
+    row(
+        "`psql \\copy` of `asn`'s own rows in binary, FREEZE, no index (the server's part)",
+        copy_binary,
         None,
     );
     row(

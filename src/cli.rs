@@ -373,6 +373,12 @@ fn import(file: &std::path::Path, format: Option<&str>) -> anyhow::Result<()> {
         report.unchanged,
         report.rejected
     );
+    if !report.phases.is_empty() {
+        eprintln!(
+            "initial load: {}",
+            crate::service::snapshot::phases(&report)
+        );
+    }
     Ok(())
 }
 

@@ -21,6 +21,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error};
 use diesel::sql_types::{Array, BigInt, Text};
+use std::time::{Duration, Instant};
 
 /// What was dropped, to be put back by [`finish`]: statements that recreate, in order, the
 /// keys of `asn`, its other indexes, and the foreign keys of other tables into it.
@@ -238,9 +239,18 @@ pub struct Repeated {
 
 /// Builds the keys and indexes again and restores the foreign keys. If a key cannot be
 /// built because a NIP was loaded twice, every copy but the first loaded is removed and the
-/// build is tried again; which went is returned.
-pub fn finish(c: &mut AnyConnection, dropped: Dropped, listed: i64) -> QueryResult<Repeated> {
+/// build is tried again; which went is returned. The time of each step is added to `phases`.
+pub fn finish(
+    c: &mut AnyConnection,
+    dropped: Dropped,
+    listed: i64,
+    phases: &mut Vec<(&'static str, Duration)>,
+) -> QueryResult<Repeated> {
     let mut repeated = Repeated::default();
+    let mut step = Instant::now();
+    let mut done = |name: &'static str| {
+        phases.push((name, std::mem::replace(&mut step, Instant::now()).elapsed()))
+    };
     if let AnyConnection::Postgresql(pg) = c {
         // One in-memory sort per index for a national register (the server's memory, for
         // this transaction only).
@@ -268,13 +278,19 @@ pub fn finish(c: &mut AnyConnection, dropped: Dropped, listed: i64) -> QueryResu
             }
             Err(e) => return Err(e),
         }
+        done("keys");
     }
-    for sql in dropped.indexes.iter().chain(&dropped.foreign_keys) {
+    for sql in &dropped.indexes {
+        c.batch_execute(sql)?;
+    }
+    done("indexes");
+    for sql in &dropped.foreign_keys {
         c.batch_execute(sql)?;
     }
     if let AnyConnection::Postgresql(pg) = c {
         // Statistics for the planner now, not when autovacuum next comes by.
         pg.batch_execute("ANALYZE asn")?;
+        done("foreign keys and statistics");
     }
     Ok(repeated)
 }

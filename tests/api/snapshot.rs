@@ -194,9 +194,28 @@ both!(
                     .env("DATABASE_URL", &app.database_url)
                     .env("ASN_DATA_DIR", dir.path()),
             );
-            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+            let said = String::from_utf8_lossy(&out.stderr).into_owned();
+            (
+                serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(),
+                said,
+            )
         };
-        let report = import();
+        let (report, said) = import();
+        // The operator is told where an initial load's time went.
+        let phases = said
+            .lines()
+            .find_map(|l| l.strip_prefix("initial load: "))
+            .unwrap_or_else(|| panic!("no phases in {said}"));
+        let named: Vec<&str> = phases
+            .split(", ")
+            .map(|p| p.rsplitn(3, ' ').nth(2).unwrap_or(p))
+            .collect();
+        let expected: &[&str] = if app.schema.is_some() {
+            &["rows", "keys", "indexes", "foreign keys and statistics"]
+        } else {
+            &["rows", "indexes"]
+        };
+        assert_eq!(named, expected, "{phases}");
         assert_eq!(
             ["lines", "inserted", "updated", "unchanged", "rejected"]
                 .map(|k| report[k].as_i64().unwrap()),
@@ -247,7 +266,8 @@ both!(
         );
         // A second run is an ordinary import, chunk by chunk; repeats chunks apart are
         // still repeats, not updates, so it changes nothing.
-        let again = import();
+        let (again, said) = import();
+        assert!(!said.contains("initial load:"), "a chunked import: {said}");
         assert_eq!(
             ["lines", "inserted", "updated", "unchanged", "rejected"]
                 .map(|k| again[k].as_i64().unwrap()),

@@ -33,6 +33,7 @@ pub fn import_path(
         };
         let mut report = ImportReport::default();
         let mut repeated = Repeats::default();
+        let started = std::time::Instant::now();
         parse_file(path, format, now, progress, |chunk| -> anyhow::Result<()> {
             let mut rows = Vec::with_capacity(chunk.len());
             for (line, profile) in chunk {
@@ -51,7 +52,8 @@ pub fn import_path(
             report.inserted += rows.len() as u64;
             Ok(())
         })?;
-        let rebuilt = initial_load::finish(c, dropped, MAX_LISTED as i64)?;
+        report.phases.push(("rows", started.elapsed()));
+        let rebuilt = initial_load::finish(c, dropped, MAX_LISTED as i64, &mut report.phases)?;
         repeated.removed += rebuilt.removed as u64;
         repeated.nips.extend(rebuilt.nips);
         if repeated.removed > 0 {
