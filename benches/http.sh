@@ -60,7 +60,8 @@ pg_as() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-if [ -z "$PG" ] && [[ " $BACKENDS " == *" postgres "* ]]; then
+# (pgbench needs it even when only SQLite is measured.)
+if [ -z "$PG" ]; then
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
   [ -x "$pg_bin/initdb" ] || { echo "benches/http.sh needs PostgreSQL's initdb (or BENCH_PG)" >&2; exit 1; }
   pg_ctl=$pg_bin/pg_ctl
@@ -69,6 +70,10 @@ if [ -z "$PG" ] && [[ " $BACKENDS " == *" postgres "* ]]; then
     [ "$(id -u)" = 0 ] && chown postgres "$WORK/pg"
     pg_as "$pg_bin/initdb" -D "$WORK/pg" -U postgres -A trust --no-sync >/dev/null
     rm -f "$WORK"/postgres.*.ready
+  fi
+  # One left running by an interrupted run is stopped first: the settings are this run's.
+  if pg_as "$pg_ctl" -D "$WORK/pg" status >/dev/null 2>&1; then
+    pg_as "$pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null
   fi
   pg_as "$pg_ctl" -D "$WORK/pg" -l "$WORK/pg/server.log" -w start -o "-p $PG_PORT \
     -c listen_addresses=127.0.0.1 -c unix_socket_directories='$WORK/pg' \
