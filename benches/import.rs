@@ -4,8 +4,10 @@
 //!    columns (the reference), then `asn-eligibility`'s initial load (the registry empty)
 //!    into a fresh PostgreSQL schema; each load after a `CHECKPOINT`, on the same cluster
 //!    with the same WAL settings. The target compares the medians: ≤ 1.5× the bare `\copy`.
-//! 2. `\copy` into a table with `asn`'s two indexes, and the same file imported again into
-//!    the loaded registry (chunk by chunk, all unchanged),
+//! 2. `\copy` into a table with `asn`'s two indexes; `\copy` of the loaded `asn`'s own rows in
+//!    binary with FREEZE into a table made in the same transaction, no index (the server's
+//!    part of a load, as a floor); and the same file imported again into the loaded registry
+//!    (chunk by chunk, all unchanged),
 //! 3. the same two imports into a temp SQLite file.
 //!
 //! Prints times, the ratio to `\copy`, this process's peak RSS during each import, and the
@@ -105,20 +107,22 @@ fn main() {
         ))
         .unwrap();
     let admin_url = DatabaseUrl::parse(&admin).unwrap();
+    // psql with these commands, in one transaction.
+    let psql = |commands: &[String]| {
+        let mut cmd = std::process::Command::new("psql");
+        cmd.arg(&admin).arg("-q").arg("-1");
+        for c in commands {
+            cmd.arg("-c").arg(c);
+        }
+        assert!(cmd.status().expect("psql on PATH").success(), "psql failed");
+    };
     let psql_copy = |table: &str| {
         checkpoint(&admin_url);
         let started = Instant::now();
-        let status = std::process::Command::new("psql")
-            .arg(&admin)
-            .arg("-q")
-            .arg("-c")
-            .arg(format!(
-                "\\copy {schema}.{table} FROM '{}' WITH (FORMAT csv, HEADER)",
-                file.display()
-            ))
-            .status()
-            .expect("psql on PATH");
-        assert!(status.success(), "psql \\copy failed");
+        psql(&[format!(
+            "\\copy {schema}.{table} FROM '{}' WITH (FORMAT csv, HEADER)",
+            file.display()
+        )]);
         started.elapsed()
     };
     let sep = if admin.contains('?') { '&' } else { '?' };
@@ -147,7 +151,7 @@ fn main() {
             copies[round].as_secs_f64(),
             t.as_secs_f64(),
             t.as_secs_f64() / copies[round].as_secs_f64(),
-            asn_eligibility::service::snapshot::phases(&report)
+            report.phase_summary()
         );
         loads.push(t);
         load_rss = load_rss.max(rss);
@@ -171,14 +175,6 @@ fn main() {
     let binary = dir.path().join("asn.bin");
     let typed = "nip, name, agency_code, agency_name, unit, rank, position, employment_type, \
                  status, status_since, created_at, updated_at";
-    let psql = |commands: &[String]| {
-        let mut cmd = std::process::Command::new("psql");
-        cmd.arg(&admin).arg("-q").arg("-1");
-        for c in commands {
-            cmd.arg("-c").arg(c);
-        }
-        assert!(cmd.status().expect("psql on PATH").success(), "psql failed");
-    };
     psql(&[format!(
         "\\copy (SELECT {typed} FROM {last}.asn) TO '{}' WITH (FORMAT binary)",
         binary.display()

@@ -374,10 +374,7 @@ fn import(file: &std::path::Path, format: Option<&str>) -> anyhow::Result<()> {
         report.rejected
     );
     if !report.phases.is_empty() {
-        eprintln!(
-            "initial load: {}",
-            crate::service::snapshot::phases(&report)
-        );
+        eprintln!("initial load: {}", report.phase_summary());
     }
     Ok(())
 }

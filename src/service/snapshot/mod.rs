@@ -59,17 +59,16 @@ pub struct ImportReport {
     pub phases: Vec<(&'static str, std::time::Duration)>,
 }
 
-/// An initial load's phases in words: "rows 7.4 s, keys 2.5 s, …".
-pub fn phases(report: &ImportReport) -> String {
-    report
-        .phases
-        .iter()
-        .map(|(name, t)| format!("{name} {:.1} s", t.as_secs_f64()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl ImportReport {
+    /// An initial load's phases in words: "rows 7.4 s, keys 2.5 s, …".
+    pub fn phase_summary(&self) -> String {
+        self.phases
+            .iter()
+            .map(|(name, t)| format!("{name} {:.1} s", t.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub(crate) fn reject(&mut self, line: u64, nip: Option<String>, reason: String) {
         self.rejected += 1;
         if self.rejections.len() < MAX_LISTED {
