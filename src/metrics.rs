@@ -93,8 +93,9 @@ impl Metrics {
             HistogramOpts::new(
                 "eligibility_check_stage_seconds",
                 "Time an eligibility check spends per stage: load (the queries), evaluate \
-                 (the rules), sign (the receipts), store (a single check: until its group \
-                 committed; a batch: its rows written in the request's transaction)",
+                 (the rules), sign (the receipts, with the rows and audit entries made of them), \
+                 store (a single check: until its group committed; a batch: its rows written \
+                 in the request's transaction while its answer is rendered)",
             )
             .buckets(vec![
                 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,

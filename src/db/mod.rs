@@ -170,9 +170,13 @@ pub struct Manager {
     health: health::Health,
 }
 
+/// `cache_spill = 8192`: a transaction's dirty pages stay in memory up to 32 MiB, past the
+/// 2 MiB page cache, and are written to the WAL once at commit (a batch of 1000 decisions
+/// dirties some 10 MiB; spilled, 12 % of its time went to writing pages it wrote again).
+/// SQLite has one writer at a time, so one connection at most holds that much.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-     PRAGMA journal_size_limit = 67108864;";
+     PRAGMA journal_size_limit = 67108864; PRAGMA cache_spill = 8192;";
 
 /// Opens one connection of the URL's backend, configured for this service (a SQLite writer
 /// waits up to 5 s for a lock).

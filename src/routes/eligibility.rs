@@ -217,24 +217,27 @@ pub async fn batch(
     let reply = db::run(&state.pool, move |c| {
         run_write(c, fp.as_ref(), &actor, now.naive_utc(), &watch, |c, j| {
             let asked = st.check(purpose, as_of, as_known_at, &actor, now);
-            let results = svc::check_batch(c, &asked, &raw, j)?
-                .into_iter()
-                .zip(&raw)
-                .map(|(r, nip)| match r {
-                    Ok(d) => {
-                        st.metrics.decision(d.purpose.as_str(), d.outcome.as_str());
-                        BatchItem::Decision(render(&d, lang))
-                    }
-                    Err(e) => BatchItem::Error(BatchError {
-                        nip: nip.clone(),
-                        error: e.problem(lang),
-                    }),
-                })
-                .collect();
+            let body = svc::check_batch(c, &asked, &raw, j, |decided| {
+                let results = decided
+                    .iter()
+                    .zip(&raw)
+                    .map(|(r, nip)| match r {
+                        Ok(d) => BatchItem::Decision(render(d, lang)),
+                        Err(e) => BatchItem::Error(BatchError {
+                            nip: nip.clone(),
+                            error: e.problem(lang),
+                        }),
+                    })
+                    .collect();
+                for d in decided.iter().flatten() {
+                    st.metrics.decision(d.purpose.as_str(), d.outcome.as_str());
+                }
+                Body::of(&BatchOut { results })
+            })??;
             Ok(Reply {
                 status: 200,
                 location: None,
-                body: Body::of(&BatchOut { results })?,
+                body,
             })
         })
     })

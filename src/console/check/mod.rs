@@ -171,29 +171,30 @@ async fn check(
         run_write(c, None, &actor, now.naive_utc(), &watch, |c, j| {
             let raw: Vec<String> = entries.iter().map(|e| e.nip.clone()).collect();
             let asked = st.check(purpose, as_of, None, &actor, now);
-            let results = svc::check_batch(c, &asked, &raw, j)?;
-            let items: Vec<Item> = results
-                .into_iter()
-                .zip(&entries)
-                .map(|(r, entry)| match r {
-                    Ok(d) => {
-                        st.metrics.decision(d.purpose.as_str(), d.outcome.as_str());
-                        Item {
-                            entry: entry.clone(),
-                            decision_id: Some(d.decision_id),
-                            error: None,
+            let items: Vec<Item> = svc::check_batch(c, &asked, &raw, j, |results| {
+                results
+                    .iter()
+                    .zip(&entries)
+                    .map(|(r, entry)| match r {
+                        Ok(d) => {
+                            st.metrics.decision(d.purpose.as_str(), d.outcome.as_str());
+                            Item {
+                                entry: entry.clone(),
+                                decision_id: Some(d.decision_id.clone()),
+                                error: None,
+                            }
                         }
-                    }
-                    Err(e) => Item {
-                        entry: entry.clone(),
-                        decision_id: None,
-                        error: Some(ItemError {
-                            code: e.code.as_str().to_string(),
-                            detail: e.detail.clone().unwrap_or_else(|| e.code.title()).into(),
-                        }),
-                    },
-                })
-                .collect();
+                        Err(e) => Item {
+                            entry: entry.clone(),
+                            decision_id: None,
+                            error: Some(ItemError {
+                                code: e.code.as_str().to_string(),
+                                detail: e.detail.clone().unwrap_or_else(|| e.code.title()).into(),
+                            }),
+                        },
+                    })
+                    .collect()
+            })?;
             let row = CheckRow {
                 id: check_id.clone(),
                 sub: sub.clone(),

@@ -156,17 +156,15 @@ impl Signed {
     pub fn split(self) -> (Vec<Result<DecisionRecord, ApiError>>, ToStore) {
         (self.results, self.store)
     }
+}
 
+impl ToStore {
     /// Stores the decisions and queues their audit entries in `j`; call it inside the write
     /// transaction that flushes `j`.
-    pub fn store(
-        self,
-        conn: &mut AnyConnection,
-        j: &mut Journal,
-    ) -> Result<Vec<Result<DecisionRecord, ApiError>>, ApiError> {
-        store::insert_all(conn, &self.store.rows)?;
-        self.store.entries.into_iter().for_each(|e| j.audit(e));
-        Ok(self.results)
+    pub fn store(self, conn: &mut AnyConnection, j: &mut Journal) -> Result<(), ApiError> {
+        store::insert_all(conn, &self.rows)?;
+        self.entries.into_iter().for_each(|e| j.audit(e));
+        Ok(())
     }
 }
 
