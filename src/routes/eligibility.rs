@@ -229,9 +229,6 @@ pub async fn batch(
                         }),
                     })
                     .collect();
-                for d in decided.iter().flatten() {
-                    st.metrics.decision(d.purpose.as_str(), d.outcome.as_str());
-                }
                 Body::of(&BatchOut { results })
             })??;
             Ok(Reply {

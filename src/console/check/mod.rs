@@ -176,14 +176,11 @@ async fn check(
                     .iter()
                     .zip(&entries)
                     .map(|(r, entry)| match r {
-                        Ok(d) => {
-                            st.metrics.decision(d.purpose.as_str(), d.outcome.as_str());
-                            Item {
-                                entry: entry.clone(),
-                                decision_id: Some(d.decision_id.clone()),
-                                error: None,
-                            }
-                        }
+                        Ok(d) => Item {
+                            entry: entry.clone(),
+                            decision_id: Some(d.decision_id.clone()),
+                            error: None,
+                        },
                         Err(e) => Item {
                             entry: entry.clone(),
                             decision_id: None,

@@ -57,6 +57,7 @@ pub struct Check<'a> {
 /// sent parsed and decided, the decisions stored with their audit entries in the caller's
 /// write, and `answer` made of the results (in the order given) on another thread while they
 /// are stored: rendering a thousand answers no longer waits for their rows to be written.
+/// Each decision is counted in the metrics once its row is stored.
 pub fn check_batch<R: Send>(
     conn: &mut AnyConnection,
     check: &Check<'_>,
@@ -78,7 +79,13 @@ pub fn check_batch<R: Send>(
     check
         .metrics
         .check_stage(CheckStage::Store, started.elapsed());
-    stored.map(|()| answered)
+    stored?;
+    for d in results.iter().flatten() {
+        check
+            .metrics
+            .decision(d.purpose.as_str(), d.outcome.as_str());
+    }
+    Ok(answered)
 }
 
 /// Decides for NIPs (each parsed, or the error to report for it), in order; unknown NIPs
