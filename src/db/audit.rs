@@ -37,6 +37,12 @@ pub fn head(conn: &mut AnyConnection) -> QueryResult<(i64, String)> {
     h::table.find(1).select((h::seq, h::hash)).first(conn)
 }
 
+/// The head on PostgreSQL, not locked (a writer that checks it in its own write, as
+/// `decisions::store_chained` does).
+pub fn head_pg(conn: &mut diesel::PgConnection) -> QueryResult<(i64, String)> {
+    h::table.find(1).select((h::seq, h::hash)).first(conn)
+}
+
 /// Appends `entries` to the chain. Call it inside the write transaction that makes the
 /// change, as its last statement: the head stays locked only until the commit.
 pub fn append(

@@ -3,10 +3,11 @@
 //! everything waiting in one transaction (decision rows, then the audit rows under one lock
 //! of the chain's head) and answers every waiter once it committed. Nothing is answered
 //! before its commit, so durability is kept; one commit and one head lock serve the group.
+//! On PostgreSQL the group is one statement, one round trip (see `store_chained`).
 
 use super::eligibility::{DecisionRecord, Signed, ToStore};
-use crate::audit::{Actor, Group};
-use crate::db::{self, audit, decisions, Pool};
+use crate::audit::{chain, Actor, Group};
+use crate::db::{self, audit, decisions, AnyConnection, Pool};
 use crate::error::ApiError;
 use chrono::NaiveDateTime;
 use tokio::sync::{mpsc, oneshot};
@@ -92,6 +93,8 @@ impl DecisionLog {
 }
 
 fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Pending>) {
+    // On PostgreSQL: the chain's head as this writer's last group left it.
+    let mut head = None;
     while let Some(first) = rx.blocking_recv() {
         let mut rows = first.store.rows.len();
         let mut group = vec![first];
@@ -104,7 +107,7 @@ fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        let outcome = write_group(&pool, &mut group).map_err(|e| {
+        let outcome = write_group(&pool, &mut group, &mut head).map_err(|e| {
             tracing::error!(error = %e, decisions = rows, "a group of decisions was not stored");
             Failure::of(&e)
         });
@@ -114,7 +117,11 @@ fn write_loop(pool: Pool, mut rx: mpsc::Receiver<Pending>) {
     }
 }
 
-fn write_group(pool: &Pool, group: &mut [Pending]) -> Result<(), ApiError> {
+fn write_group(
+    pool: &Pool,
+    group: &mut [Pending],
+    head: &mut Option<(i64, String)>,
+) -> Result<(), ApiError> {
     let mut conn = pool.get()?;
     let rows: Vec<decisions::DecisionRow> = group
         .iter_mut()
@@ -128,13 +135,50 @@ fn write_group(pool: &Pool, group: &mut [Pending]) -> Result<(), ApiError> {
             entries: &p.store.entries,
         })
         .collect();
-    let result = db::write_tx(&mut conn, |c| -> Result<(), ApiError> {
-        decisions::insert_all(c, &rows)?;
-        audit::append_groups(c, &groups)?;
-        Ok(())
-    });
+    let result = match store_chained(&mut conn, &rows, &groups, head) {
+        Ok(true) => Ok(()),
+        Ok(false) => db::write_tx(&mut conn, |c| -> Result<(), ApiError> {
+            decisions::insert_all(c, &rows)?;
+            audit::append_groups(c, &groups)?;
+            Ok(())
+        }),
+        Err(e) => Err(e.into()),
+    };
+    if result.is_err() {
+        *head = None;
+    }
     if result.as_ref().is_err_and(ApiError::is_connection_lost) {
         conn.mark_broken();
     }
     result
+}
+
+/// On PostgreSQL the group in one statement, chained after the head this writer left (read
+/// again when another writer moved it). `false` on SQLite, or when the head moved under
+/// three tries in a row: then the group is written under the head's lock, as any other
+/// write's audit entries are.
+fn store_chained(
+    conn: &mut AnyConnection,
+    rows: &[decisions::DecisionRow],
+    groups: &[Group<'_>],
+    head: &mut Option<(i64, String)>,
+) -> diesel::QueryResult<bool> {
+    let AnyConnection::Postgresql(c) = conn else {
+        return Ok(false);
+    };
+    for _ in 0..3 {
+        let (seq, hash) = match head.take() {
+            Some(known) => known,
+            None => audit::head_pg(c)?,
+        };
+        let chained = chain((seq, &hash), groups);
+        let Some(last) = chained.last() else {
+            return Ok(false);
+        };
+        if decisions::store_chained(c, (seq, &hash), rows, &chained)? {
+            *head = Some((last.seq, last.hash.clone()));
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

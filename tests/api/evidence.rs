@@ -119,6 +119,60 @@ both!(every_write_and_decision_is_in_the_chain, |app| {
     assert_eq!((forbidden.status, forbidden.code()), (403, "forbidden"));
 });
 
+both!(
+    decisions_of_two_instances_and_other_writes_make_one_chain,
+    |app| {
+        // Each instance's decision writer chains its groups after the head it last wrote; the
+        // other instance's decisions and the sanctions recorded here move that head under it.
+        app.upsert_profile(NIP, "3315", "active").await;
+        let other = app.sibling("2026-11-20T03:00:00Z", |_| {}).await;
+        let mut ids = Vec::new();
+        for round in 0..3 {
+            for who in [&app, &other, &app] {
+                let d = who.eligibility(NIP, "promotion", "2026-11-01").await;
+                assert_eq!(d.status, 200, "{:?}", d.body);
+                ids.push(d.body["decision_id"].as_str().unwrap().to_string());
+            }
+            let number = format!("800/{round}/2024");
+            let s = app
+                .record(&sanction(NIP, &number, "PP94_S1", "2024-03-25"))
+                .await;
+            assert_eq!(s.status, 201, "{:?}", s.body);
+        }
+        let at_once = futures_util::future::join_all((0..16).map(|i| {
+            let who = if i % 2 == 0 { &app } else { &other };
+            who.eligibility(NIP, "transfer", "2026-11-01")
+        }))
+        .await;
+        for d in at_once {
+            assert_eq!(d.status, 200, "{:?}", d.body);
+            ids.push(d.body["decision_id"].as_str().unwrap().to_string());
+        }
+        for id in &ids {
+            let back = other
+                .get(&format!("/api/v1/eligibility/decisions/{id}"))
+                .await;
+            assert_eq!(back.status, 200, "decision {id} is stored: {:?}", back.body);
+        }
+        let decided = trail(&app, NIP)
+            .await
+            .into_iter()
+            .filter(|e| e["action"] == "eligibility.decided")
+            .map(|e| e["subject_id"].as_str().unwrap().to_string())
+            .collect::<std::collections::BTreeSet<_>>();
+        assert_eq!(
+            decided,
+            ids.iter().cloned().collect(),
+            "one audit entry each"
+        );
+        let v = app.get("/api/v1/audit/verify").await;
+        assert_eq!(v.body["ok"], true, "{:?}", v.body);
+        let all = app.count("SELECT COUNT(*) AS n FROM audit_events");
+        assert_eq!(v.body["events_checked"].as_i64(), Some(all));
+        drop(other);
+    }
+);
+
 both!(a_tampered_row_is_found_and_named, |app| {
     app.upsert_profile(NIP, "3315", "active").await;
     app.record(&sanction(NIP, "800/2/2024", "PP94_S1", "2024-03-25"))
