@@ -76,6 +76,7 @@ impl AppState {
             actor,
             tz: self.tz,
             metrics: &self.metrics,
+            pool: &self.pool,
         }
     }
 }

@@ -398,6 +398,21 @@ impl TestApp {
         ))
         .await
     }
+
+    /// The server pool's connections in `state` (`idle`, `in_use`), as `/metrics` reports them.
+    pub async fn pool_connections(&self, state: &str) -> i64 {
+        let m = self
+            .send(self.request(reqwest::Method::GET, "/metrics"))
+            .await;
+        let line = format!("asn_db_pool_connections{{state=\"{state}\"}}");
+        m.body
+            .as_str()
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with(&line))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 impl TestApp {

@@ -225,18 +225,6 @@ impl HeldLock {
     }
 }
 
-/// Connections the server's pool has handed out, as `/metrics` reports them.
-async fn in_use(app: &TestApp) -> i64 {
-    let m = app
-        .send(app.request(reqwest::Method::GET, "/metrics"))
-        .await;
-    let text = m.body.as_str().unwrap().to_string();
-    text.lines()
-        .find(|l| l.starts_with("asn_db_pool_connections{state=\"in_use\"}"))
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-        .unwrap_or(0)
-}
-
 // With every pooled connection busy, a request waits `ASN_DB_TIMEOUT_MS`, then gets 503. The
 // only connection is held by a write that waits on a lock the test holds: the second request
 // is sent once the pool says the connection is in use, not after a head start.
@@ -255,7 +243,7 @@ both!(
         let writer = app.record(&body);
         let second = async {
             for _ in 0..200 {
-                if in_use(&app).await == 1 {
+                if app.pool_connections("in_use").await == 1 {
                     return app.get(&format!("/api/v1/asn/{NIP}")).await;
                 }
             }
