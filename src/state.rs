@@ -76,7 +76,6 @@ impl AppState {
             actor,
             tz: self.tz,
             metrics: &self.metrics,
-            pool: &self.pool,
         }
     }
 }

@@ -245,7 +245,7 @@ fn judge(
     let now = if nips.is_empty() {
         Loaded::default()
     } else {
-        Loaded::current(conn, &nips, None)?
+        Loaded::current(conn, &nips)?
     };
     let verdicts = |loaded: &Loaded, nip: &str| -> Option<Verdicts> {
         loaded.verdicts(nip, &watch.policy, watch.today, watch.tz)

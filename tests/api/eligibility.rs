@@ -270,97 +270,81 @@ both!(one_statement_reads_what_the_per_table_queries_read, |app| {
     );
 });
 
-// A batch of more than 64 NIPs reads its sanctions and cases on a second connection while
-// its profiles and blocks are read on the first, when the pool has one free: each item is
-// what the single check says of its NIP (a sanction, the person's block, the agency's
-// block, a recommended case, nothing, unknown).
-both!(
-    a_large_batch_read_on_two_connections_decides_as_single_checks,
-    |app| {
-        let nips = [
-            "199001012015032001",
-            "199001012015032002",
-            "199001012015031003",
-            "199001012015031004",
-            "199001012015031005",
-            "199001012015031099",
-        ];
-        for (nip, agency) in nips[..5]
-            .iter()
-            .zip(["3315", "3315", "3316", "3315", "3315"])
-        {
-            assert_eq!(app.upsert_profile(nip, agency, "active").await.status, 200);
-        }
-        let s = app
-            .record(&sanction(nips[0], "800/9/2026", "PP94_B1", "2026-02-10"))
-            .await;
-        assert_eq!(s.status, 201, "{:?}", s.body);
-        let ev = |id: &str, nip: Option<&str>, data: Value| {
-            json!({ "event_id": id, "nip": nip,
+// A batch decides as single checks do: each item is what the single check says of its NIP
+// (a sanction, the person's block, the agency's block, a recommended case, nothing, unknown).
+both!(a_large_batch_decides_as_single_checks, |app| {
+    let nips = [
+        "199001012015032001",
+        "199001012015032002",
+        "199001012015031003",
+        "199001012015031004",
+        "199001012015031005",
+        "199001012015031099",
+    ];
+    for (nip, agency) in nips[..5]
+        .iter()
+        .zip(["3315", "3315", "3316", "3315", "3315"])
+    {
+        assert_eq!(app.upsert_profile(nip, agency, "active").await.status, 200);
+    }
+    let s = app
+        .record(&sanction(nips[0], "800/9/2026", "PP94_B1", "2026-02-10"))
+        .await;
+    assert_eq!(s.status, 201, "{:?}", s.body);
+    let ev = |id: &str, nip: Option<&str>, data: Value| {
+        json!({ "event_id": id, "nip": nip,
         "occurred_at": "2026-07-01T02:00:00Z", "type": "block_ordered", "data": data })
-        };
-        let events = json!({ "events": [
-            ev("b1", Some(nips[1]), json!({"block_id": "BLK-1", "scope": "asn"})),
-            ev("b2", None, json!({"block_id": "BLK-2", "scope": "agency", "agency_code": "3316"})),
-        ]});
-        assert_eq!(app.post("/api/v1/bkn/updates", &events).await.status, 200);
-        let case = crate::cases::new_case(&app, nips[3], "SBT-2026-7").await;
-        crate::cases::to_recommended(&app, &case, "2026-10-05").await;
-        let singles = futures_util::future::join_all(
-            nips.iter()
-                .map(|n| app.eligibility(n, "promotion", "2026-11-01")),
+    };
+    let events = json!({ "events": [
+        ev("b1", Some(nips[1]), json!({"block_id": "BLK-1", "scope": "asn"})),
+        ev("b2", None, json!({"block_id": "BLK-2", "scope": "agency", "agency_code": "3316"})),
+    ]});
+    assert_eq!(app.post("/api/v1/bkn/updates", &events).await.status, 200);
+    let case = crate::cases::new_case(&app, nips[3], "SBT-2026-7").await;
+    crate::cases::to_recommended(&app, &case, "2026-10-05").await;
+    let singles = futures_util::future::join_all(
+        nips.iter()
+            .map(|n| app.eligibility(n, "promotion", "2026-11-01")),
+    )
+    .await;
+    let asked: Vec<&str> = (0..120).map(|i| nips[i % nips.len()]).collect();
+    let r = app
+        .post(
+            "/api/v1/eligibility/batch",
+            &json!({"purpose": "promotion", "as_of": "2026-11-01", "nips": asked}),
         )
         .await;
-        // Checks at once until the pool keeps a second connection idle for the batch.
-        for _ in 0..50 {
-            if app.pool_connections("idle").await >= 2 {
-                break;
-            }
-            futures_util::future::join_all((0..8).map(|_| app.get("/health/ready"))).await;
-        }
-        assert!(
-            app.pool_connections("idle").await >= 2,
-            "a spare connection"
-        );
-        let asked: Vec<&str> = (0..120).map(|i| nips[i % nips.len()]).collect();
-        let r = app
-            .post(
-                "/api/v1/eligibility/batch",
-                &json!({"purpose": "promotion", "as_of": "2026-11-01", "nips": asked}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        // Each decision's outcome, reasons and notices; an error's code.
-        let summary = |d: &Value| -> (String, Vec<String>) {
-            let Some(outcome) = d["outcome"].as_str() else {
-                return (d["code"].as_str().unwrap().to_string(), vec![]);
-            };
-            let listed = ["reasons", "notices"]
-                .iter()
-                .flat_map(|l| d[l].as_array().unwrap());
-            let codes = listed.map(|r| r["code"].as_str().unwrap().to_string());
-            (outcome.to_string(), codes.collect())
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // Each decision's outcome, reasons and notices; an error's code.
+    let summary = |d: &Value| -> (String, Vec<String>) {
+        let Some(outcome) = d["outcome"].as_str() else {
+            return (d["code"].as_str().unwrap().to_string(), vec![]);
         };
-        let singles: Vec<_> = singles.iter().map(|d| summary(&d.body)).collect();
-        let expected = [
-            ("ineligible", vec!["active_sanction"]),
-            ("ineligible", vec!["bkn_block"]),
-            ("ineligible", vec!["bkn_block"]),
-            ("eligible", vec!["pending_case"]),
-            ("eligible", vec![]),
-            ("asn_not_found", vec![]),
-        ]
-        .map(|(o, c)| (o.to_string(), c.iter().map(|c| c.to_string()).collect()));
-        assert_eq!(singles, expected);
-        for (i, item) in r.body["results"].as_array().unwrap().iter().enumerate() {
-            let got = match item["outcome"].is_string() {
-                true => summary(item),
-                false => summary(&item["error"]),
-            };
-            assert_eq!(got, singles[i % nips.len()], "item {i}: {item:?}");
-        }
+        let listed = ["reasons", "notices"]
+            .iter()
+            .flat_map(|l| d[l].as_array().unwrap());
+        let codes = listed.map(|r| r["code"].as_str().unwrap().to_string());
+        (outcome.to_string(), codes.collect())
+    };
+    let singles: Vec<_> = singles.iter().map(|d| summary(&d.body)).collect();
+    let expected = [
+        ("ineligible", vec!["active_sanction"]),
+        ("ineligible", vec!["bkn_block"]),
+        ("ineligible", vec!["bkn_block"]),
+        ("eligible", vec!["pending_case"]),
+        ("eligible", vec![]),
+        ("asn_not_found", vec![]),
+    ]
+    .map(|(o, c)| (o.to_string(), c.iter().map(|c| c.to_string()).collect()));
+    assert_eq!(singles, expected);
+    for (i, item) in r.body["results"].as_array().unwrap().iter().enumerate() {
+        let got = match item["outcome"].is_string() {
+            true => summary(item),
+            false => summary(&item["error"]),
+        };
+        assert_eq!(got, singles[i % nips.len()], "item {i}: {item:?}");
     }
-);
+});
 
 // A large batch is signed on two threads: every item's receipt verifies and is its own
 // (decision, NIP, outcome), in request order.

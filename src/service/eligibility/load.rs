@@ -24,35 +24,47 @@ pub struct Loaded {
 
 impl Loaded {
     /// The registry now: one statement for one NIP (every single check), four queries
-    /// however many NIPs otherwise: the profiles and their blocks on `conn`, the sanctions
-    /// and cases at the same time on `spare` when there is one (the database then works a
-    /// batch's queries on two cores).
-    pub fn current(
-        conn: &mut AnyConnection,
-        nips: &[&str],
-        spare: Option<&mut AnyConnection>,
-    ) -> Result<Loaded, ApiError> {
+    /// however many NIPs otherwise.
+    pub fn current(conn: &mut AnyConnection, nips: &[&str]) -> Result<Loaded, ApiError> {
         if let [nip] = nips {
             return Ok(Loaded::of_one(db::records::of_one(conn, nip)?));
         }
-        let (loaded, others) = match spare {
-            Some(other) => std::thread::scope(|s| {
-                let there = s.spawn(|| sanctions_and_cases(other, nips));
-                let here = profiles_and_blocks(conn, nips);
-                let there = there
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (here, there)
-            }),
-            None => (
-                profiles_and_blocks(conn, nips),
-                sanctions_and_cases(conn, nips),
-            ),
+        let mut loaded = Loaded {
+            profiles: asn::find_many(conn, nips)?
+                .into_iter()
+                .map(|p| (p.nip.clone(), p))
+                .collect(),
+            ..Loaded::default()
         };
-        let (mut loaded, (sanctions, cases)) = (loaded?, others?);
-        // Only a profile's are read (`records_of`); those of unknown NIPs stay unused.
-        loaded.sanctions = sanctions;
-        loaded.cases = cases;
+        let known: Vec<&str> = nips
+            .iter()
+            .copied()
+            .filter(|n| loaded.profiles.contains_key(*n))
+            .collect();
+        if known.is_empty() {
+            return Ok(loaded);
+        }
+        for s in db::sanctions::for_nips(conn, &known)? {
+            loaded.sanctions.entry(s.nip.clone()).or_default().push(s);
+        }
+        let agencies: Vec<&str> = loaded
+            .profiles
+            .values()
+            .filter_map(|p| p.agency_code.as_deref())
+            .collect();
+        loaded.cases = cases_of(conn, &known, None)?;
+        let block_rows = db::blocks::affecting(conn, &known, &agencies)?;
+        for p in loaded.profiles.values() {
+            let on_them = block_rows.iter().filter(|b| {
+                b.nip.as_deref() == Some(p.nip.as_str())
+                    || (b.scope == "agency"
+                        && b.agency_code.is_some()
+                        && b.agency_code == p.agency_code)
+            });
+            loaded
+                .blocks
+                .insert(p.nip.clone(), on_them.cloned().collect());
+        }
         Ok(loaded)
     }
 
@@ -107,68 +119,16 @@ impl Loaded {
         Ok(loaded)
     }
 
-    /// `spare`: a second connection for the registry now, if the caller has one.
     pub fn load(
         conn: &mut AnyConnection,
         nips: &[&str],
         known_at: Option<DateTime<Utc>>,
-        spare: Option<&mut AnyConnection>,
     ) -> Result<Loaded, ApiError> {
         match known_at {
-            None => Loaded::current(conn, nips, spare),
+            None => Loaded::current(conn, nips),
             Some(t) => Loaded::known_at(conn, nips, t.naive_utc()),
         }
     }
-}
-
-/// The profiles of these NIPs, and the blocks on each or on its agency.
-fn profiles_and_blocks(conn: &mut AnyConnection, nips: &[&str]) -> Result<Loaded, ApiError> {
-    let mut loaded = Loaded {
-        profiles: asn::find_many(conn, nips)?
-            .into_iter()
-            .map(|p| (p.nip.clone(), p))
-            .collect(),
-        ..Loaded::default()
-    };
-    if loaded.profiles.is_empty() {
-        return Ok(loaded);
-    }
-    let known: Vec<&str> = loaded.profiles.keys().map(String::as_str).collect();
-    let agencies: Vec<&str> = loaded
-        .profiles
-        .values()
-        .filter_map(|p| p.agency_code.as_deref())
-        .collect();
-    let block_rows = db::blocks::affecting(conn, &known, &agencies)?;
-    for p in loaded.profiles.values() {
-        let on_them = block_rows.iter().filter(|b| {
-            b.nip.as_deref() == Some(p.nip.as_str())
-                || (b.scope == "agency"
-                    && b.agency_code.is_some()
-                    && b.agency_code == p.agency_code)
-        });
-        loaded
-            .blocks
-            .insert(p.nip.clone(), on_them.cloned().collect());
-    }
-    Ok(loaded)
-}
-
-type SanctionsAndCases = (
-    HashMap<String, Vec<SanctionRow>>,
-    HashMap<String, Vec<CaseFacts>>,
-);
-
-/// The sanctions and the cases of these NIPs.
-fn sanctions_and_cases(
-    conn: &mut AnyConnection,
-    nips: &[&str],
-) -> Result<SanctionsAndCases, ApiError> {
-    let mut sanctions: HashMap<String, Vec<SanctionRow>> = HashMap::new();
-    for s in db::sanctions::for_nips(conn, nips)? {
-        sanctions.entry(s.nip.clone()).or_default().push(s);
-    }
-    Ok((sanctions, cases_of(conn, nips, None)?))
 }
 
 /// The cases of these NIPs as the rules read them (as recorded by `until`, when given).

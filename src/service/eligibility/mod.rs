@@ -14,7 +14,7 @@ pub use record::{find, find_many, DecisionRecord, Localized, ReasonRecord, Signe
 pub use replay::{replay, Replay, Verdict};
 
 use crate::audit::Actor;
-use crate::db::{AnyConnection, Pool};
+use crate::db::AnyConnection;
 use crate::domain::nip::Nip;
 use crate::domain::policy::Policy;
 use crate::domain::Purpose;
@@ -51,8 +51,6 @@ pub struct Check<'a> {
     pub tz: Tz,
     /// Where the time of each stage is counted.
     pub metrics: &'a Metrics,
-    /// Where a batch finds a second connection to load on.
-    pub pool: &'a Pool,
 }
 
 /// A batch check (the API's `POST /eligibility/batch` and the console's check): each NIP as
@@ -104,12 +102,7 @@ pub fn evaluate_many(
         .collect();
     let wanted: Vec<&str> = wanted_owned.iter().map(String::as_str).collect();
     let started = Instant::now();
-    let mut spare = match wanted.len() > LOAD_ALONE && check.as_known_at.is_none() {
-        true => check.pool.spare(Duration::ZERO),
-        false => None,
-    };
-    let spare = spare.as_mut().map(|c| -> &mut AnyConnection { c });
-    let loaded = Loaded::load(conn, &wanted, check.as_known_at, spare)?;
+    let loaded = Loaded::load(conn, &wanted, check.as_known_at)?;
     check
         .metrics
         .check_stage(CheckStage::Load, started.elapsed());
@@ -136,11 +129,6 @@ pub fn evaluate_many(
         .check_stage(CheckStage::Sign, started.elapsed());
     Ok(Signed { results, store })
 }
-
-/// NIPs loaded on one connection at most; a larger batch's sanctions and cases are read on a
-/// second one at the same time, when the pool has one free at once (a batch of 1000 on
-/// PostgreSQL: four queries of 3–6 ms each, one after the other on one connection).
-const LOAD_ALONE: usize = 64;
 
 /// Decisions signed at most by one thread; a larger batch is signed in two halves at once
 /// (about 12 µs a receipt: 12 ms for a batch of 1000 on one core).

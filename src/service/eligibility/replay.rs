@@ -77,7 +77,7 @@ pub fn replay(
         })?;
     let known_then = d.as_known_at.unwrap_or(d.evaluated_at);
     let data_then = Loaded::known_at(conn, &[&d.nip], known_then.naive_utc())?;
-    let data_now = Loaded::current(conn, &[&d.nip], None)?;
+    let data_now = Loaded::current(conn, &[&d.nip])?;
     let under = |policy: &Policy, data: &Loaded, known: Option<DateTime<Utc>>| {
         let rule = Rule {
             policy,
