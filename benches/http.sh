@@ -224,8 +224,13 @@ done
 # The targets (issue 16), each with pass or fail; the run fails when the server's peak RSS
 # passed 200 MB on either backend (memory is a limit, the rest are goals being worked on).
 echo
-echo "| target | postgres | sqlite |"
-echo "|---|---|---|"
+# One column per backend this run measured, in the order it measured them.
+header="| target |" rule="|---|"
+for row in "${rows[@]}"; do
+  header+=" ${row%% *} |" rule+="---|"
+done
+echo "$header"
+echo "$rule"
 over=0
 verdicts() {
   local name=$1 expr=$2

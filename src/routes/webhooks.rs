@@ -138,7 +138,7 @@ pub async fn create(
     // The secret is never stored in the clear, not even with the replayable reply: a
     // replay shows it again from the sealed copy (none once the subscription is deleted).
     let mut reply = reply;
-    let mut body = reply.body.value();
+    let mut body = reply.body.value()?;
     let id = body["id"].as_str().unwrap_or_default().to_string();
     let secret = if id == created {
         Some(secret)

@@ -33,9 +33,10 @@ impl Body {
         &self.0
     }
 
-    /// The JSON parsed, to read or amend.
-    pub fn value(&self) -> serde_json::Value {
-        serde_json::from_str(&self.0).unwrap_or_default()
+    /// The JSON parsed, to read or amend (a stored reply that is not JSON is an internal
+    /// error, never an empty body).
+    pub fn value(&self) -> Result<serde_json::Value, ApiError> {
+        serde_json::from_str(&self.0).map_err(|e| ApiError::internal(e.into()))
     }
 }
 
