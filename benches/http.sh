@@ -115,6 +115,29 @@ stage_means() {
     print "" }'
 }
 
+# CPU time so far, in clock ticks (user + system, all threads), of the server and of the
+# bench's own PostgreSQL (its postmaster and every child: backends, checkpointer, WAL
+# writer): "server_ticks postgres_ticks" (0 for PostgreSQL when BENCH_PG is another server).
+cpu_ticks() {
+  local pg=0 p master
+  if [ -n "$pg_own" ]; then
+    master=$(head -1 "$pg_own/postmaster.pid")
+    for p in "$master" $(pgrep -P "$master"); do
+      pg=$((pg + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || true) + 0))
+    done
+  fi
+  echo "$(awk '{ print $14 + $15 }' "/proc/$server/stat") $pg"
+}
+
+# CPU milliseconds per request of the server and of PostgreSQL between two cpu_ticks, the
+# requests counted by the server's load stage between two stage_totals: "server_ms pg_ms".
+cpu_means() {
+  awk -v a="$1" -v b="$2" -v s="$3" -v t="$4" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    split(a, x); split(b, y); split(s, m); split(t, n); r = n[2] - m[2]
+    if (r <= 0) r = 1
+    printf "%.3f %.3f\n", 1000 * (y[1] - x[1]) / hz / r, 1000 * (y[2] - x[2]) / hz / r }'
+}
+
 database_url() {
   case $1 in
     postgres) echo "$PG/asn_bench" ;;
@@ -171,17 +194,20 @@ for backend in $BACKENDS; do
   TOKEN=$(DATABASE_URL=$url "$BIN" token --scope "eligibility:read" --ttl 1h)
   export TOKEN NIPS=$WORK/nips.txt
   read -r live_rps live_p50 live_p99 _ < <(wrk_run "$CONNECTIONS" "http://127.0.0.1:$PORT/health/live")
-  before_get=$(stage_totals)
+  before_get=$(stage_totals) cpu_before_get=$(cpu_ticks)
   read -r get_rps get_p50 get_p99 get_bad < <(wrk_run "$CONNECTIONS" -s benches/wrk/eligibility.lua "http://127.0.0.1:$PORT")
-  after_get=$(stage_totals)
+  after_get=$(stage_totals) cpu_after_get=$(cpu_ticks)
   read -r _ _ open_bad open_p50 open_p99 _ open_rps < <(RATE=$((get_rps / 2)) SECONDS=$SECONDS_EACH \
     URL="http://127.0.0.1:$PORT" "$OPEN_LOOP")
-  after_open=$(stage_totals)
+  after_open=$(stage_totals) cpu_after_open=$(cpu_ticks)
   read -r batch_rps batch_p50 batch_p99 batch_bad < <(wrk_run 1 -s benches/wrk/batch.lua "http://127.0.0.1:$PORT")
-  after_batch=$(stage_totals)
-  stage_rows+=("$backend GET $(stage_means "$before_get" "$after_get")")
-  stage_rows+=("$backend GET-open-loop $(stage_means "$after_get" "$after_open")")
-  stage_rows+=("$backend batch-1000 $(stage_means "$after_open" "$after_batch")")
+  after_batch=$(stage_totals) cpu_after_batch=$(cpu_ticks)
+  stage_rows+=("$backend GET $(stage_means "$before_get" "$after_get") $(cpu_means \
+    "$cpu_before_get" "$cpu_after_get" "$before_get" "$after_get")")
+  stage_rows+=("$backend GET-open-loop $(stage_means "$after_get" "$after_open") $(cpu_means \
+    "$cpu_after_get" "$cpu_after_open" "$after_get" "$after_open")")
+  stage_rows+=("$backend batch-1000 $(stage_means "$after_open" "$after_batch") $(cpu_means \
+    "$cpu_after_open" "$cpu_after_batch" "$after_open" "$after_batch")")
   rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status")
   stop_server
   if [ "$get_bad" -gt 0 ] || [ "$batch_bad" -gt 0 ] || [ "$open_bad" -gt 0 ]; then
@@ -212,13 +238,16 @@ for row in "${rows[@]}"; do
 done
 
 # Where a check's time goes, from the server's own stage histograms (mean per request; a
-# GET waits in `store` for its group's commit, a batch writes its rows in its transaction).
+# GET waits in `store` for its group's commit, a batch writes its rows in its transaction),
+# and the CPU a request costs the server and PostgreSQL (2 cores: at saturation the two add
+# up to 2000 ms per second of requests, wrk's share aside).
 echo
-echo "| backend | requests | load ms | evaluate ms | sign ms | store ms |"
-echo "|---|---|---|---|---|---|"
+echo "| backend | requests | load ms | evaluate ms | sign ms | store ms | server CPU ms | PostgreSQL CPU ms |"
+echo "|---|---|---|---|---|---|---|---|"
 for row in "${stage_rows[@]}"; do
-  read -r backend what load evaluate sign store <<<"$row"
-  echo "| $backend | $what | $load | $evaluate | $sign | $store |"
+  read -r backend what load evaluate sign store cpu_server cpu_pg <<<"$row"
+  [ "$backend" = sqlite ] && cpu_pg="—"
+  echo "| $backend | $what | $load | $evaluate | $sign | $store | $cpu_server | $cpu_pg |"
 done
 
 # The targets (issue 16), each with pass or fail; the run fails when the server's peak RSS
