@@ -4,7 +4,9 @@ use super::audit::AuditRow;
 use super::schema::eligibility_decisions as d;
 use super::AnyConnection;
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = d)]
@@ -92,7 +94,7 @@ pub fn store_chained(
     fn col<'a, R, T>(rows: &'a [R], f: impl Fn(&'a R) -> T) -> Vec<T> {
         rows.iter().map(f).collect()
     }
-    let written = diesel::sql_query(STORE_CHAINED)
+    let group = diesel::sql_query(STORE_CHAINED)
         .bind::<BigInt, _>(last.seq)
         .bind::<Text, _>(&last.hash)
         .bind::<BigInt, _>(head.0)
@@ -116,7 +118,34 @@ pub fn store_chained(
         .bind::<Array<Nullable<Text>>, _>(col(audit, |a| a.request_id.as_deref()))
         .bind::<Array<Text>, _>(col(audit, |a| a.data.as_str()))
         .bind::<Array<Text>, _>(col(audit, |a| a.prev_hash.as_str()))
-        .bind::<Array<Text>, _>(col(audit, |a| a.hash.as_str()))
-        .get_result::<Written>(c)?;
+        .bind::<Array<Text>, _>(col(audit, |a| a.hash.as_str()));
+    let written = Prepared(group).get_result::<Written>(c)?;
     Ok(written.n == 1)
 }
+
+/// A query of constant SQL text kept prepared on its connection, keyed by that text: diesel
+/// never keeps a `sql_query` prepared, as it cannot know that the text is not built at run
+/// time. Unprepared, PostgreSQL parsed and planned the group's statement for each group (a
+/// few decisions each at half load).
+struct Prepared<Q>(Q);
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Prepared<Q> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _: &Pg) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q> QueryId for Prepared<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Prepared<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, C> RunQueryDsl<C> for Prepared<Q> {}
