@@ -36,7 +36,7 @@ impl Body {
     /// The JSON parsed, to read or amend (a stored reply that is not JSON is an internal
     /// error, never an empty body).
     pub fn value(&self) -> Result<serde_json::Value, ApiError> {
-        serde_json::from_str(&self.0).map_err(|e| ApiError::internal(e.into()))
+        Ok(serde_json::from_str(&self.0)?)
     }
 }
 
