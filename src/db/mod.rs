@@ -5,6 +5,7 @@ pub mod asn;
 pub mod audit;
 pub mod bkn;
 pub mod blocks;
+mod bulk;
 pub mod cases;
 pub mod console;
 pub mod decisions;
@@ -20,9 +21,11 @@ pub mod records;
 pub mod sanctions;
 pub mod schema;
 pub mod stored;
+pub mod wal;
 pub mod webhooks;
 
 use crate::error::ApiError;
+pub use bulk::{analyze_after_bulk, for_batches, prepare_bulk};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::r2d2::R2D2Connection;
 use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
@@ -174,6 +177,7 @@ pub struct Manager {
 /// 2 MiB page cache, and are written to the WAL once at commit (a batch of 1000 decisions
 /// dirties some 10 MiB; spilled, 12 % of its time went to writing pages it wrote again).
 /// SQLite has one writer at a time, so one connection at most holds that much.
+/// `wal_autocheckpoint`: see [`wal`] (a server checkpoints on a thread of its own).
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
      PRAGMA journal_size_limit = 67108864; PRAGMA cache_spill = 8192;";
@@ -205,8 +209,10 @@ pub fn establish_waiting(
             }
             let mut c = SqliteConnection::establish(&url.target)?;
             let busy = format!("PRAGMA busy_timeout = {};", busy_timeout.as_millis());
+            let checkpoints = format!("PRAGMA wal_autocheckpoint = {};", wal::AUTOCHECKPOINT_PAGES);
             c.batch_execute(SQLITE_PRAGMAS)
                 .and_then(|_| c.batch_execute(&busy))
+                .and_then(|_| c.batch_execute(&checkpoints))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
             Ok(AnyConnection::Sqlite(c))
         }
@@ -249,6 +255,8 @@ impl r2d2::ManageConnection for Manager {
 pub struct Pool {
     inner: r2d2::Pool<Manager>,
     health: health::Health,
+    /// A server's SQLite checkpoint thread, stopped with the last clone.
+    _wal: Option<std::sync::Arc<wal::Checkpointer>>,
 }
 
 impl Pool {
@@ -290,8 +298,13 @@ pub struct PoolSettings {
 
 /// Builds the pool (no per-checkout health check: it doubles round trips). A request waits
 /// `checkout_timeout` for a connection, and on SQLite `busy_timeout` for a writer's lock.
+/// On SQLite its WAL is checkpointed by a thread of its own (see [`wal`]).
 pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, r2d2::Error> {
-    pool_keeping(url, settings, 1)
+    let mut pool = pool_keeping(url, settings, 1)?;
+    if url.backend == Backend::Sqlite {
+        pool._wal = Some(std::sync::Arc::new(wal::Checkpointer::start(url)));
+    }
+    Ok(pool)
 }
 
 /// A pool for a command that does its work and exits: it never connects in the background.
@@ -321,7 +334,11 @@ fn pool_keeping(
             busy_timeout: settings.busy_timeout,
             health: health.clone(),
         })?;
-    Ok(Pool { inner, health })
+    Ok(Pool {
+        inner,
+        health,
+        _wal: None,
+    })
 }
 
 /// Applies pending migrations of the URL's backend. On PostgreSQL an advisory lock keeps
@@ -423,54 +440,6 @@ where
             }
             Err(e)
         }
-    }
-}
-
-/// Settings for a connection that writes batches of thousands of rows (a job's run), and back
-/// (`false`). On SQLite: a 32 MiB page cache, so a batch's dirty pages are written to the WAL
-/// once at commit rather than spilled again and again from the default 2 MiB; and a WAL
-/// checkpoint every 40 000 pages (160 MiB) rather than 1 000, so pages written by many
-/// batches are copied back once (the WAL is cut back to 64 MiB when it restarts, see
-/// `SQLITE_PRAGMAS`); and statement journals in memory, not in temporary files (a batch's
-/// are small; an index rebuild's sort stays on disk, it runs without this).
-/// `case_deadlines` over 100 000 cases: 13.7 s → 9.6–10.9 s.
-pub fn for_batches(conn: &mut AnyConnection, on: bool) -> diesel::QueryResult<()> {
-    use diesel::connection::SimpleConnection;
-    let (cache_kib, checkpoint_pages, temp) = if on {
-        (32 * 1024, 40_000, "MEMORY")
-    } else {
-        (2000, 1000, "DEFAULT")
-    };
-    match conn {
-        AnyConnection::Sqlite(c) => c.batch_execute(&format!(
-            "PRAGMA cache_size = -{cache_kib}; PRAGMA wal_autocheckpoint = {checkpoint_pages}; \
-             PRAGMA temp_store = {temp};"
-        )),
-        AnyConnection::Postgresql(_) => Ok(()),
-    }
-}
-
-/// The planner's statistics after a bulk load. PostgreSQL needs them: without them it plans
-/// a batch's `nip = ANY($1)` over 500 000 sanctions as a sequential scan (125 ms instead of
-/// 9 ms measured), until autovacuum gets to the table (never, where it is off). SQLite plans
-/// by its indexes without statistics, and the plans measured are those.
-pub fn analyze_after_bulk(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
-    match conn {
-        AnyConnection::Postgresql(c) => c.batch_execute("ANALYZE"),
-        AnyConnection::Sqlite(_) => Ok(()),
-    }
-}
-
-/// Bulk-load settings for this connection: on SQLite a page cache of `cache_mib` (bounded,
-/// so memory stays flat whatever the file size; the default 2 MiB makes random-key index
-/// inserts thrash).
-pub fn prepare_bulk(conn: &mut AnyConnection, cache_mib: u32) -> diesel::QueryResult<()> {
-    use diesel::connection::SimpleConnection;
-    match conn {
-        AnyConnection::Sqlite(c) => {
-            c.batch_execute(&format!("PRAGMA cache_size = -{}", cache_mib * 1024))
-        }
-        AnyConnection::Postgresql(_) => Ok(()),
     }
 }
 

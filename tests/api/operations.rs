@@ -291,6 +291,31 @@ async fn a_sqlite_lock_held_past_busy_timeout_is_503() {
     assert_eq!(app.record(&body).await.status, 201);
 }
 
+// A server copies its SQLite WAL back into the database file on a thread of its own: a write
+// reaches the file within moments, not only once some commit passes SQLite's checkpoint
+// threshold (and then inside that commit, which every request waiting on it waits for).
+#[tokio::test]
+async fn a_sqlite_write_reaches_the_database_file_off_the_request_path() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let number = "CHECKPOINT/7731/WAL/2026";
+    let r = app
+        .record(&sanction(NIP, number, "PP94_S1", "2026-10-01"))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let file = app.database_url.trim_start_matches("sqlite://").to_string();
+    let in_file = || {
+        std::fs::read(&file)
+            .expect("the database file")
+            .windows(number.len())
+            .any(|w| w == number.as_bytes())
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !in_file() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(in_file(), "the sanction is still only in {file}-wal");
+}
+
 both!(metrics_are_scraped_in_prometheus_text, |app| {
     use crate::helpers::{sanction, NIP};
     app.upsert_profile(NIP, "3315", "active").await;
