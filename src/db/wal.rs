@@ -8,9 +8,10 @@
 //! from its beginning on the thread's account; each connection therefore keeps SQLite's own
 //! checkpoint, at [`AUTOCHECKPOINT_PAGES`]: in the commit that passes it, it copies only what
 //! the thread has not copied yet, and the writer's next transaction restarts the WAL.
+
 use super::{establish_waiting, AnyConnection, DatabaseUrl};
 use diesel::sql_types::BigInt;
-use diesel::RunQueryDsl;
+use diesel::{QueryResult, RunQueryDsl, SqliteConnection};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -41,18 +42,9 @@ pub struct Checkpoint {
     pub checkpointed: i64,
 }
 
-/// `PRAGMA wal_checkpoint(mode)` on a SQLite connection.
-pub fn checkpoint(conn: &mut AnyConnection, mode: &str) -> diesel::QueryResult<Checkpoint> {
-    match conn {
-        AnyConnection::Sqlite(c) => {
-            diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})")).get_result(c)
-        }
-        AnyConnection::Postgresql(_) => Ok(Checkpoint {
-            busy: 0,
-            log: -1,
-            checkpointed: -1,
-        }),
-    }
+/// `PRAGMA wal_checkpoint(PASSIVE)`: copies back what no reader still needs.
+pub fn passive(conn: &mut SqliteConnection) -> QueryResult<Checkpoint> {
+    diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result(conn)
 }
 
 impl Checkpointer {
@@ -68,22 +60,34 @@ impl Checkpointer {
     }
 }
 
+/// Checkpoints until stopped; a failure is logged once (then the thread reconnects and tries
+/// again every [`EVERY`], the connections' own checkpoints covering meanwhile).
 fn run(url: &DatabaseUrl, stopped: &mpsc::Receiver<()>) {
     let mut conn = None;
+    let mut failing = false;
     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
         if conn.is_none() {
-            match establish_waiting(url, WAIT) {
-                Ok(c) => conn = Some(c),
+            conn = match establish_waiting(url, WAIT) {
+                Ok(AnyConnection::Sqlite(c)) => Some(c),
+                Ok(AnyConnection::Postgresql(_)) => return,
                 Err(e) => {
-                    tracing::warn!(error = %e, "the WAL checkpoint thread cannot connect");
+                    if !failing {
+                        tracing::warn!(error = %e, "the WAL checkpoint thread cannot connect");
+                    }
+                    failing = true;
                     continue;
                 }
-            }
+            };
         }
-        let c = conn.as_mut().expect("connected above");
-        if let Err(e) = checkpoint(c, "PASSIVE") {
-            tracing::warn!(error = %e, "WAL checkpoint failed");
-            conn = None;
+        match passive(conn.as_mut().expect("connected above")) {
+            Ok(_) => failing = false,
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "a WAL checkpoint failed");
+                }
+                failing = true;
+                conn = None;
+            }
         }
     }
 }
