@@ -17,8 +17,8 @@ use std::time::Duration;
 
 /// How often the WAL is copied back (passive).
 pub const EVERY: Duration = Duration::from_millis(50);
-/// SQLite's own checkpoint on every connection: past 4 096 WAL pages (16 MiB, one WAL-index
-/// segment, so that a page read looks up one hash table).
+/// SQLite's own checkpoint on every connection: past 4 096 WAL pages (16 MiB, about one
+/// WAL-index segment of 4 062 frames, so a page read looks up one or two hash tables).
 pub const AUTOCHECKPOINT_PAGES: u32 = 4096;
 /// How long the thread's connection waits for a lock (a passive checkpoint takes none that
 /// needs waiting for).
