@@ -208,11 +208,13 @@ pub fn establish_waiting(
                 }
             }
             let mut c = SqliteConnection::establish(&url.target)?;
-            let busy = format!("PRAGMA busy_timeout = {};", busy_timeout.as_millis());
-            let checkpoints = format!("PRAGMA wal_autocheckpoint = {};", wal::AUTOCHECKPOINT_PAGES);
+            let per_connection = format!(
+                "PRAGMA busy_timeout = {}; PRAGMA wal_autocheckpoint = {};",
+                busy_timeout.as_millis(),
+                wal::AUTOCHECKPOINT_PAGES
+            );
             c.batch_execute(SQLITE_PRAGMAS)
-                .and_then(|_| c.batch_execute(&busy))
-                .and_then(|_| c.batch_execute(&checkpoints))
+                .and_then(|_| c.batch_execute(&per_connection))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
             Ok(AnyConnection::Sqlite(c))
         }

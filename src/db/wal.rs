@@ -43,7 +43,7 @@ pub struct Checkpoint {
 }
 
 /// `PRAGMA wal_checkpoint(PASSIVE)`: copies back what no reader still needs.
-pub fn passive(conn: &mut SqliteConnection) -> QueryResult<Checkpoint> {
+fn passive(conn: &mut SqliteConnection) -> QueryResult<Checkpoint> {
     diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result(conn)
 }
 
