@@ -11,19 +11,21 @@ extern "C" {
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
 }
 const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
+const PURGE_DELAY_MS: std::ffi::c_long = 100;
 
 /// mimalloc 3 keeps the pages a thread freed resident for 1 000 ms (`purge_delay`) before it
 /// gives them back, and each blocking thread has a heap of its own: a batch's buffers,
 /// freed on one of ten threads while the next batch allocates on another, added up to a
-/// peak RSS of 177–199 MiB on SQLite in `benches/http.sh` (200 is the limit). At 10 ms (the
-/// delay of mimalloc 2) the same runs peaked at 144–148 MiB (PostgreSQL: 139–164 → 107–110),
-/// throughput alike within this machine's noise. `MIMALLOC_PURGE_DELAY` still overrides it.
+/// peak RSS of 177–200 MiB on SQLite in `benches/http.sh`'s sequence (the limit is 200 MB).
+/// At 100 ms the same sequence peaked at 169–170 MiB; at 10 ms at 144–151 MiB, but a SQLite
+/// batch then cost 10–15 % more CPU (purging and faulting its pages in again). See the
+/// README (2026-12-04). `MIMALLOC_PURGE_DELAY` still overrides it.
 fn give_freed_memory_back_soon() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: mi_option_set only stores an option's value (an int in a static table,
         // read atomically by the allocator); 15 is `mi_option_purge_delay` in mimalloc 3's
         // `mi_option_e`, and any value is valid for it (milliseconds).
-        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 10) }
+        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) }
     }
 }
 
