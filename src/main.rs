@@ -14,12 +14,12 @@ const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 const PURGE_DELAY_MS: std::ffi::c_long = 100;
 
 /// mimalloc 3 keeps the pages a thread freed resident for 1 000 ms (`purge_delay`) before it
-/// gives them back, and each blocking thread has a heap of its own: a batch's buffers,
-/// freed on one of ten threads while the next batch allocates on another, added up to a
-/// peak RSS of 176–210 MiB on SQLite in `benches/http.sh`'s sequence (the limit is 200 MB).
-/// At 100 ms the same sequence peaked at 163–170 MiB; at 10 ms at 144–151 MiB, but a SQLite
-/// batch then cost 10–15 % more CPU (purging and faulting its pages in again). See the
-/// README (2026-12-04). `MIMALLOC_PURGE_DELAY` still overrides it.
+/// gives them back, and each thread has a heap of its own: a batch's buffers (on its blocking
+/// thread and the two it signs and renders on), freed while the next batch allocates on
+/// other threads, added up to a peak RSS of 176–210 MiB on SQLite in `benches/http.sh`'s
+/// sequence (the limit is 200 MB). At 100 ms the same sequence peaked at 163–170 MiB; at
+/// 10 ms at 144–151 MiB, but a SQLite batch then cost 10–15 % more CPU (purging and faulting
+/// its pages in again). See the README (2026-12-04). `MIMALLOC_PURGE_DELAY` still overrides it.
 fn give_freed_memory_back_soon() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: mi_option_set only stores an option's value (an int in a static table,
