@@ -6,7 +6,8 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 // mimalloc's own options (`mimalloc.h`, `mi_option_e`, mimalloc 3 as libmimalloc-sys 0.1
-// builds it by default); the `mimalloc` crate does not wrap them.
+// builds it by default). libmimalloc-sys declares them only behind its `extended` feature,
+// which brings a crate of its own, for one call.
 extern "C" {
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
 }
@@ -20,6 +21,8 @@ const PURGE_DELAY_MS: std::ffi::c_long = 100;
 /// sequence (the limit is 200 MB). At 100 ms the same sequence peaked at 163–170 MiB; at
 /// 10 ms at 144–151 MiB, but a SQLite batch then cost 10–15 % more CPU (purging and faulting
 /// its pages in again). See the README (2026-12-04). `MIMALLOC_PURGE_DELAY` still overrides it.
+/// Only the server is set so: the CLI's commands (an import, `gen-data`) keep mimalloc's
+/// default, with which `cargo bench --bench import` measures them.
 fn give_freed_memory_back_soon() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: mi_option_set only stores an option's value (an int in a static table,
@@ -31,9 +34,14 @@ fn give_freed_memory_back_soon() {
 
 #[actix_web::main]
 async fn main() {
-    give_freed_memory_back_soon();
     asn_eligibility::telemetry::init();
     let cli = asn_eligibility::cli::Cli::parse();
+    if matches!(
+        cli.command,
+        None | Some(asn_eligibility::cli::Command::Serve)
+    ) {
+        give_freed_memory_back_soon();
+    }
     if let Err(e) = asn_eligibility::cli::run(cli).await {
         eprintln!("asn-eligibility: {e:#}");
         std::process::exit(1);
