@@ -1,0 +1,1 @@
+CREATE INDEX eligibility_decisions_nip ON eligibility_decisions (nip, evaluated_at);
