@@ -20,69 +20,73 @@ use utoipa::ToSchema;
 
 pub const MAX_BATCH: usize = 1000;
 
+// A reason as answered, borrowed from its record: a batch of 1000 answers is written out
+// without a copy of each decision's strings. (Not a doc comment: it would be the schema's
+// description in the contract.)
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ReasonOut {
+pub struct ReasonOut<'a> {
     pub code: ReasonCode,
-    pub message: String,
-    pub legal_basis: String,
-    pub sanction_id: Option<String>,
-    pub sanction_type: Option<String>,
-    pub decision_number: Option<String>,
+    pub message: &'a str,
+    pub legal_basis: &'a str,
+    pub sanction_id: Option<&'a str>,
+    pub sanction_type: Option<&'a str>,
+    pub decision_number: Option<&'a str>,
     /// The look-back rule behind a `disciplinary_history` reason.
-    pub rule: Option<String>,
+    pub rule: Option<&'a str>,
     /// The BKN block behind a `bkn_block` reason.
-    pub block_id: Option<String>,
+    pub block_id: Option<&'a str>,
     /// The neutrality case behind a `pending_case` reason or notice.
-    pub case_id: Option<String>,
+    pub case_id: Option<&'a str>,
     /// First day this reason no longer holds; `null`: no known end.
     pub until: Option<NaiveDate>,
 }
 
-impl ReasonOut {
-    fn of(r: &crate::service::eligibility::ReasonRecord, lang: Lang) -> ReasonOut {
+impl<'a> ReasonOut<'a> {
+    fn of(r: &'a crate::service::eligibility::ReasonRecord, lang: Lang) -> ReasonOut<'a> {
         ReasonOut {
             code: r.code,
-            message: r.message.get(lang).to_string(),
-            legal_basis: r.legal_basis.clone(),
-            sanction_id: r.sanction_id.clone(),
-            sanction_type: r.sanction_type.clone(),
-            decision_number: r.decision_number.clone(),
-            rule: r.rule.clone(),
-            block_id: r.block_id.clone(),
-            case_id: r.case_id.clone(),
+            message: r.message.get(lang),
+            legal_basis: &r.legal_basis,
+            sanction_id: r.sanction_id.as_deref(),
+            sanction_type: r.sanction_type.as_deref(),
+            decision_number: r.decision_number.as_deref(),
+            rule: r.rule.as_deref(),
+            block_id: r.block_id.as_deref(),
+            case_id: r.case_id.as_deref(),
             until: r.until,
         }
     }
 }
 
+// A decision as answered, borrowed from its record (see `ReasonOut`).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DecisionOut {
-    pub decision_id: String,
-    pub nip: String,
+pub struct DecisionOut<'a> {
+    pub decision_id: &'a str,
+    pub nip: &'a str,
     pub purpose: Purpose,
     pub as_of: NaiveDate,
     pub outcome: Outcome,
     pub eligible: bool,
-    pub reasons: Vec<ReasonOut>,
+    pub reasons: Vec<ReasonOut<'a>>,
     /// Same shape as `reasons`, never changing the outcome: an open neutrality case
     /// (`pending_case`) where the policy does not make it a reason for this purpose.
-    pub notices: Vec<ReasonOut>,
+    pub notices: Vec<ReasonOut<'a>>,
     /// First day every reason known now has ended; `null` when one has no end.
     pub eligible_from: Option<NaiveDate>,
-    pub policy_version: String,
+    pub policy_version: &'a str,
     pub evaluated_at: DateTime<Utc>,
     /// Set when the registry was consulted as it stood at this instant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub as_known_at: Option<DateTime<Utc>>,
     /// Compact JWS (EdDSA or ES256) over the decision; verify it against
     /// `/.well-known/jwks.json`.
-    pub receipt: String,
+    pub receipt: &'a str,
 }
 
-pub fn render(d: &DecisionRecord, lang: Lang) -> DecisionOut {
+pub fn render(d: &DecisionRecord, lang: Lang) -> DecisionOut<'_> {
     DecisionOut {
-        decision_id: d.decision_id.clone(),
-        nip: d.nip.clone(),
+        decision_id: &d.decision_id,
+        nip: &d.nip,
         purpose: d.purpose,
         as_of: d.as_of,
         outcome: d.outcome,
@@ -90,10 +94,10 @@ pub fn render(d: &DecisionRecord, lang: Lang) -> DecisionOut {
         reasons: d.reasons.iter().map(|r| ReasonOut::of(r, lang)).collect(),
         notices: d.notices.iter().map(|r| ReasonOut::of(r, lang)).collect(),
         eligible_from: d.eligible_from,
-        policy_version: d.policy_version.clone(),
+        policy_version: &d.policy_version,
         evaluated_at: d.evaluated_at,
         as_known_at: d.as_known_at,
-        receipt: d.receipt.clone(),
+        receipt: &d.receipt,
     }
 }
 
@@ -118,14 +122,14 @@ pub struct BatchError {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
-pub enum BatchItem {
-    Decision(DecisionOut),
+pub enum BatchItem<'a> {
+    Decision(DecisionOut<'a>),
     Error(BatchError),
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BatchOut {
-    pub results: Vec<BatchItem>,
+pub struct BatchOut<'a> {
+    pub results: Vec<BatchItem<'a>>,
 }
 
 /// Is this ASN eligible for a purpose on a day?
