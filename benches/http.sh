@@ -161,9 +161,9 @@ fresh_database() {
   DATABASE_URL=$url "$BIN" gen-data --asn "$ASN" --sanctions "$SANCTIONS" --blocks "$BLOCKS" \
     --nips-out "$WORK/nips.txt" --nips-every $((ASN / 10000 > 0 ? ASN / 10000 : 1)) >&2
   echo "gen-data ($backend): $((SECONDS - started)) s" >&2
-  # PostgreSQL's autovacuum would otherwise pass over the 4.5 M rows just inserted during
-  # the first minute of measuring (it did, on 2026-12-04: the GET and open-loop runs shared
-  # the two cores with it). A registry in service was vacuumed long ago.
+  # PostgreSQL's autovacuum would otherwise pass over the 4.5 M rows just inserted while the
+  # runs measure (in one run of 2026-12-04 its pass over asn ended 45 s into them). A
+  # registry in service was vacuumed long ago.
   if [ "$backend" = postgres ]; then
     started=$SECONDS
     psql "$url" -qc "VACUUM (ANALYZE)"
