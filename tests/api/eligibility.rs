@@ -200,6 +200,62 @@ both!(batch_answers_in_order_with_item_errors, |app| {
     assert_eq!(r.fields(), vec!["purpose"]);
 });
 
+// A batch past 500 NIPs is loaded and signed in parts at once (`service::eligibility`): each
+// answer still stands at its NIP's place, across the parts' edges, and each decision is kept.
+both!(a_full_batch_answers_in_order_across_its_parts, |app| {
+    let clean = "199001012015032001";
+    app.upsert_profile(NIP, "3315", "active").await;
+    app.upsert_profile(clean, "3315", "active").await;
+    app.record(&sanction(NIP, "b-1", "PP94_S3", "2026-06-01"))
+        .await;
+    let nip_at = |i: usize| match i % 4 {
+        0 => NIP,
+        1 => clean,
+        2 => "123",
+        _ => "198001012005011003",
+    };
+    let nips: Vec<&str> = (0..1000).map(nip_at).collect();
+    let r = app
+        .post(
+            "/api/v1/eligibility/batch",
+            &json!({"purpose": "promotion", "as_of": "2026-11-23", "nips": nips}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let results = r.body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1000);
+    for (i, item) in results.iter().enumerate() {
+        let got = (
+            item["nip"].as_str(),
+            item["outcome"].as_str(),
+            item["error"]["code"].as_str(),
+        );
+        let want = match i % 4 {
+            0 => (Some(NIP), Some("ineligible"), None),
+            1 => (Some(clean), Some("eligible"), None),
+            2 => (Some("123"), None, Some("invalid_nip")),
+            _ => (Some("198001012005011003"), None, Some("asn_not_found")),
+        };
+        assert_eq!(got, want, "item {i}");
+    }
+    let ids: std::collections::HashSet<&str> = results
+        .iter()
+        .filter_map(|d| d["decision_id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 500, "one decision per known NIP");
+    for i in [1, 249, 253, 997] {
+        let d = &results[i];
+        let stored = app
+            .get(&format!(
+                "/api/v1/eligibility/decisions/{}",
+                d["decision_id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(stored.status, 200, "item {i}: {:?}", stored.body);
+        assert_eq!(stored.body, *d, "item {i} read back as given");
+    }
+});
+
 // A single check reads its records with one statement (`db::records`): it returns what the
 // per-table queries return, every column of every row, the person's and agency's blocks
 // and no one else's, the steps of recommended cases only.
