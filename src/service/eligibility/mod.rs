@@ -111,16 +111,11 @@ pub fn evaluate_many(
         return Ok(Signed { results, store });
     }
     let actor = check.actor.label();
-    let mut parts = Vec::with_capacity(nips.len().div_ceil(PART));
     let mut nips = nips.into_iter();
-    loop {
+    let parts = std::iter::from_fn(|| {
         let part: Vec<_> = nips.by_ref().take(PART).collect();
-        if part.is_empty() {
-            break;
-        }
-        parts.push(part);
-    }
-    let count = parts.len();
+        (!part.is_empty()).then_some(part)
+    });
     let (to_sign, queue) = std::sync::mpsc::channel::<(usize, Decided)>();
     let queue = std::sync::Mutex::new(queue);
     // Takes parts off the queue and signs them until it is empty and no part will come.
@@ -137,7 +132,7 @@ pub fn evaluate_many(
     };
     let (loaded, signed_here, signed_there, waited) = std::thread::scope(|s| {
         let there = s.spawn(sign_queued);
-        let loaded = parts.into_iter().enumerate().try_for_each(|(i, part)| {
+        let loaded = parts.enumerate().try_for_each(|(i, part)| {
             let decided = load_and_evaluate(conn, check, part, &mut spent)?;
             // The signing thread only ends early with an error, which its join reports.
             let _ = to_sign.send((i, decided));
@@ -161,7 +156,6 @@ pub fn evaluate_many(
     check.metrics.check_stage(CheckStage::Sign, waited);
     let mut signed = signed_here?;
     signed.extend(signed_there?);
-    debug_assert_eq!(signed.len(), count);
     signed.sort_by_key(|(i, _, _)| *i);
     let asked = signed.iter().map(|(_, part, _)| part.len()).sum();
     let mut results = Vec::with_capacity(asked);
